@@ -1,0 +1,177 @@
+import { Construct } from 'constructs';
+import { ContainerRegistry as AzurermContainerRegistry } from '@cdktf/provider-azurerm/lib/container-registry';
+import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
+import { IPrincipal, assignRole, grantId } from './principal';
+import { REGION_ALLOWED, isAzureRegion, normalizeLocation } from './regions';
+import { IPV4_CIDR, IPV4_CIDR_ALLOWED, Problems, isToken, throwIfInvalid } from './validation';
+
+export type RegistrySku = 'Basic' | 'Standard' | 'Premium';
+export const REGISTRY_SKUS: readonly RegistrySku[] = ['Basic', 'Standard', 'Premium'];
+
+/** A read replica of the registry in another region (Premium only). */
+export interface GeoReplication {
+  /** Azure region of the replica. Must differ from the registry's own location and from every other replica. */
+  readonly location: string;
+  /** Spread the replica across availability zones. @default true */
+  readonly zoneRedundancyEnabled?: boolean;
+  /** Serve the replica from its own regional endpoint. @default false */
+  readonly regionalEndpointEnabled?: boolean;
+}
+
+export interface ContainerRegistryProps {
+  /** Globally unique registry name: 5-50 letters or digits. Changing it replaces the registry. */
+  readonly name: string;
+  /** Resource group that holds the registry. */
+  readonly resourceGroupName: string;
+  /** Azure region of the registry's home replica. Changing it replaces the registry. */
+  readonly location: string;
+  /** Pricing tier. Geo-replication, zone redundancy, retention, data endpoints and network rules need Premium. @default 'Premium' */
+  readonly sku?: RegistrySku;
+  /** Extra regions that serve pulls locally; listed in alphabetical order of location in the output. @default - none */
+  readonly geoReplications?: readonly GeoReplication[];
+  /** Spread the home replica across availability zones. Changing it replaces the registry. @default true on Premium, false otherwise */
+  readonly zoneRedundancyEnabled?: boolean;
+  /** Days to keep untagged manifests before they are purged (0-365; Premium only). @default 7 on Premium, no retention otherwise */
+  readonly retentionDays?: number;
+  /** Dedicated regional data endpoints, so firewalls allow `<name>.<region>.data.azurecr.io` instead of `*.blob.core.windows.net`. @default true on Premium */
+  readonly dataEndpointEnabled?: boolean;
+  /** Reachable from the public internet. `false` needs Premium and a private endpoint for clients. @default true */
+  readonly publicNetworkAccessEnabled?: boolean;
+  /** IPv4 addresses or CIDR blocks allowed in; everything else is denied (Premium only). @default - no network rules: every address may reach the registry, and still must authenticate */
+  readonly allowedIpRanges?: readonly string[];
+  /** Tags on the registry and its replicas. @default - none */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+export const REGISTRY_NAME = /^[a-zA-Z0-9]{5,50}$/;
+
+/** Every problem with `props`, one string each naming the field and what is allowed. Pure: no construct is created. */
+export function validateRegistry(props: ContainerRegistryProps): string[] {
+  const p = new Problems();
+  if (!p.object('props', props)) return p.list;
+  p.string('name', props.name, REGISTRY_NAME, '5-50 letters or digits, globally unique (azurerm validate/container_registry_name.go)');
+  p.string('resourceGroupName', props.resourceGroupName, /^[-\w.()]{1,89}[-\w()]$/u, '1-90 letters, digits, underscores, hyphens, periods or parentheses, not ending in a period');
+  const homeValid = checkRegion(p, 'location', props.location);
+  p.oneOf('sku', props.sku, REGISTRY_SKUS);
+  const premium = (props.sku ?? 'Premium') === 'Premium';
+  const needsPremium = (field: string, why: string) =>
+    p.add(`${field}: ${why} needs sku "Premium" (got "${props.sku}"); remove it or use Premium`);
+
+  p.boolean('zoneRedundancyEnabled', props.zoneRedundancyEnabled);
+  p.boolean('dataEndpointEnabled', props.dataEndpointEnabled);
+  p.boolean('publicNetworkAccessEnabled', props.publicNetworkAccessEnabled);
+  if (!premium && props.zoneRedundancyEnabled === true) needsPremium('zoneRedundancyEnabled', 'zone redundancy');
+  if (!premium && props.dataEndpointEnabled === true) needsPremium('dataEndpointEnabled', 'a dedicated data endpoint');
+  if (!premium && props.publicNetworkAccessEnabled === false) needsPremium('publicNetworkAccessEnabled', 'turning public network access off');
+
+  if (props.retentionDays !== undefined) {
+    p.integer('retentionDays', props.retentionDays, 0, 365);
+    if (!premium) needsPremium('retentionDays', 'a retention policy for untagged manifests');
+  }
+
+  const ranges = p.array('allowedIpRanges', props.allowedIpRanges, true, 200);
+  ranges.forEach((r, i) => p.string(`allowedIpRanges[${i}]`, r, IPV4_CIDR, IPV4_CIDR_ALLOWED));
+  p.unique('allowedIpRanges', ranges);
+  if (!premium && ranges.length > 0) needsPremium('allowedIpRanges', 'an IP allow-list');
+
+  const replicas = p.array('geoReplications', props.geoReplications);
+  if (!premium && replicas.length > 0) needsPremium('geoReplications', 'geo-replication');
+  const home = homeValid ? normalizeLocation(props.location) : undefined;
+  const locations: string[] = [];
+  replicas.forEach((r, i) => {
+    const field = `geoReplications[${i}]`;
+    if (!p.object(field, r)) return;
+    const replica = r as unknown as GeoReplication;
+    p.boolean(`${field}.zoneRedundancyEnabled`, replica.zoneRedundancyEnabled);
+    p.boolean(`${field}.regionalEndpointEnabled`, replica.regionalEndpointEnabled);
+    if (!checkRegion(p, `${field}.location`, replica.location)) return;
+    const loc = normalizeLocation(replica.location);
+    if (home !== undefined && loc === home) {
+      p.add(`${field}.location: "${replica.location}" is the registry's own location; a replica must be in another region`);
+    }
+    locations.push(loc);
+  });
+  p.unique('geoReplications[].location', locations);
+  p.tags('tags', props.tags);
+  return p.list;
+}
+
+function checkRegion(p: Problems, field: string, value: unknown): value is string {
+  if (isToken(value)) return false;
+  if (!p.string(field, value, /\S/, REGION_ALLOWED)) return false;
+  if (!isAzureRegion(value as string)) {
+    p.add(`${field}: "${value}" is not an Azure region; use ${REGION_ALLOWED}`);
+    return false;
+  }
+  return true;
+}
+
+/**
+ * An Azure Container Registry with secure defaults: Premium, zone-redundant, admin user and
+ * anonymous pull off, untagged manifests purged after 7 days, dedicated data endpoints.
+ */
+export class ContainerRegistry extends Construct {
+  /** The underlying azurerm resource, for anything this construct does not wrap. */
+  public readonly resource: AzurermContainerRegistry;
+  /** The registry's resource ID: the scope of its role assignments. */
+  public readonly id: string;
+  /** The registry's name. */
+  public readonly name: string;
+  /** The login server, `<name>.azurecr.io`: the host part of every image reference. */
+  public readonly loginServer: string;
+
+  constructor(scope: Construct, id: string, props: ContainerRegistryProps) {
+    super(scope, id);
+    throwIfInvalid(`registry "${this.node.path}"`, validateRegistry(props));
+
+    const sku = props.sku ?? 'Premium';
+    const premium = sku === 'Premium';
+    const replicas = [...(props.geoReplications ?? [])].sort((a, b) =>
+      normalizeLocation(a.location).localeCompare(normalizeLocation(b.location)),
+    );
+    const ranges = props.allowedIpRanges ?? [];
+
+    this.resource = new AzurermContainerRegistry(this, 'resource', {
+      name: props.name,
+      resourceGroupName: props.resourceGroupName,
+      location: props.location,
+      sku,
+      adminEnabled: false,
+      anonymousPullEnabled: false,
+      zoneRedundancyEnabled: props.zoneRedundancyEnabled ?? premium,
+      retentionPolicyInDays: premium ? (props.retentionDays ?? 7) : undefined,
+      dataEndpointEnabled: props.dataEndpointEnabled ?? premium,
+      publicNetworkAccessEnabled: props.publicNetworkAccessEnabled ?? true,
+      networkRuleSet:
+        ranges.length > 0
+          ? [{ defaultAction: 'Deny', ipRule: ranges.map((ipRange) => ({ action: 'Allow', ipRange })) }]
+          : undefined,
+      georeplications: replicas.length > 0
+        ? replicas.map((r) => ({
+            location: r.location,
+            zoneRedundancyEnabled: r.zoneRedundancyEnabled ?? true,
+            regionalEndpointEnabled: r.regionalEndpointEnabled ?? false,
+            tags: props.tags ? { ...props.tags } : undefined,
+          }))
+        : undefined,
+      tags: props.tags ? { ...props.tags } : undefined,
+    });
+    this.id = this.resource.id;
+    this.name = this.resource.name;
+    this.loginServer = this.resource.loginServer;
+  }
+
+  /** Lets `principal` pull images: AcrPull at this registry's scope. */
+  public grantPull(principal: IPrincipal): RoleAssignment {
+    return this.grant(principal, 'AcrPull');
+  }
+
+  /** Lets `principal` push and pull images: AcrPush at this registry's scope. */
+  public grantPush(principal: IPrincipal): RoleAssignment {
+    return this.grant(principal, 'AcrPush');
+  }
+
+  private grant(principal: IPrincipal, role: string): RoleAssignment {
+    return assignRole(this, grantId(this, role, principal), { principal, role, scope: this.id });
+  }
+}

@@ -1,0 +1,321 @@
+import { Construct } from 'constructs';
+import { KubernetesCluster as AzurermKubernetesCluster } from '@cdktf/provider-azurerm/lib/kubernetes-cluster';
+import { KubernetesClusterNodePool } from '@cdktf/provider-azurerm/lib/kubernetes-cluster-node-pool';
+import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
+import { ContainerRegistry } from './container-registry';
+import { IPrincipal, assignRole, grantId } from './principal';
+import { REGION_ALLOWED, isAzureRegion } from './regions';
+import { GUID, GUID_ALLOWED, IPV4_CIDR, IPV4_CIDR_ALLOWED, Problems, isToken, throwIfInvalid } from './validation';
+
+export type ClusterSkuTier = 'Free' | 'Standard' | 'Premium';
+export type NetworkPolicy = 'cilium' | 'calico' | 'azure';
+export type UpgradeChannel = 'patch' | 'stable' | 'rapid' | 'node-image';
+export type NodeOsUpgradeChannel = 'NodeImage' | 'SecurityPatch' | 'Unmanaged' | 'None';
+export type NodeOsSku = 'AzureLinux' | 'Ubuntu';
+
+/** An autoscaling node pool. */
+export interface NodePoolProps {
+  /** Pool name: a lowercase letter, then up to 11 lowercase letters or digits. */
+  readonly name: string;
+  /** VM size, for example `Standard_D4ds_v5`. */
+  readonly vmSize: string;
+  /** Fewest nodes the autoscaler keeps (1 or more for the system pool). */
+  readonly minCount: number;
+  /** Most nodes the autoscaler adds; at least `minCount`. */
+  readonly maxCount: number;
+  /** Pods per node, 50-250. @default 110 */
+  readonly maxPods?: number;
+  /** Availability zones to spread nodes across, from "1", "2", "3". @default - no zones */
+  readonly zones?: readonly string[];
+  /** Node OS. @default 'AzureLinux' */
+  readonly osSku?: NodeOsSku;
+  /** OS disk size in GB. @default - the VM size's default */
+  readonly osDiskSizeGb?: number;
+  /** Kubernetes labels on every node. @default - none */
+  readonly nodeLabels?: Readonly<Record<string, string>>;
+  /** Taints on every node, `key=value:Effect` (user pools only). @default - none */
+  readonly nodeTaints?: readonly string[];
+}
+
+export interface KubernetesClusterProps {
+  /** Cluster name: 1-63 letters, digits, underscores or hyphens, starting and ending with a letter or digit. */
+  readonly name: string;
+  /** Resource group that holds the cluster. */
+  readonly resourceGroupName: string;
+  /** Azure region. */
+  readonly location: string;
+  /** DNS prefix of the API server FQDN: 1-54 letters, digits or hyphens, alphanumeric at both ends. Changing it replaces the cluster. @default - derived from `name` */
+  readonly dnsPrefix?: string;
+  /** Kubernetes version, `1.33` or `1.33.2`. @default - AKS's default version at creation; then the upgrade channel moves it */
+  readonly kubernetesVersion?: string;
+  /** The system pool: runs only critical add-ons (CriticalAddonsOnly taint). */
+  readonly systemNodePool: NodePoolProps;
+  /** Pools for workloads, mode User. @default - none */
+  readonly userNodePools?: readonly NodePoolProps[];
+  /** Control-plane tier. Standard carries the uptime SLA that production needs. @default 'Standard' */
+  readonly skuTier?: ClusterSkuTier;
+  /** Entra ID groups that get cluster admin through Azure RBAC. Local accounts are off, so at least one is required. */
+  readonly adminGroupObjectIds: readonly string[];
+  /** Entra ID tenant of the admin groups. @default - the tenant the provider authenticates to */
+  readonly tenantId?: string;
+  /** IPv4 ranges allowed to reach the public API server. @default - any address (still Entra ID authenticated) */
+  readonly authorizedIpRanges?: readonly string[];
+  /** API server reachable only from the virtual network. Excludes `authorizedIpRanges`. @default false */
+  readonly privateClusterEnabled?: boolean;
+  /** Network policy engine on Azure CNI overlay. `cilium` also selects the Cilium data plane. @default 'cilium' */
+  readonly networkPolicy?: NetworkPolicy;
+  /** Log Analytics workspace for the Azure Monitor agent (Container Insights). @default - no monitoring agent */
+  readonly logAnalyticsWorkspaceId?: string;
+  /** Automatic Kubernetes upgrade channel. @default 'patch' */
+  readonly automaticUpgradeChannel?: UpgradeChannel;
+  /** Node OS image upgrade channel. @default 'NodeImage' */
+  readonly nodeOsUpgradeChannel?: NodeOsUpgradeChannel;
+  /** Azure Policy add-on. @default true */
+  readonly azurePolicyEnabled?: boolean;
+  /** Hours between image cleaner runs, which remove unused, vulnerable images from nodes (24-2160). @default 48 */
+  readonly imageCleanerIntervalHours?: number;
+  /** Tags on the cluster and its pools. @default - none */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+export const CLUSTER_NAME = /^[a-zA-Z0-9]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?$/;
+export const DNS_PREFIX = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,52}[a-zA-Z0-9])?$/;
+export const NODE_POOL_NAME = /^[a-z][a-z0-9]{0,11}$/;
+const VM_SIZE = /^Standard_[A-Za-z0-9_]+$/;
+const K8S_VERSION = /^\d+\.\d+(\.\d+)?$/;
+const TAINT = /^[A-Za-z0-9][-A-Za-z0-9_./]*=[-A-Za-z0-9_.]*:(NoSchedule|PreferNoSchedule|NoExecute)$/;
+
+/** The DNS prefix used when none is given: the cluster name with anything else than letters, digits and hyphens dropped. */
+export function defaultDnsPrefix(name: string): string {
+  return name.replace(/[^a-zA-Z0-9-]/g, '').slice(0, 54).replace(/^-+|-+$/g, '');
+}
+
+/** The name AKS uses for the temporary pool while it rotates the system pool (to change its VM size without replacing the cluster). */
+export function rotationName(poolName: string): string {
+  return `${poolName.slice(0, 9)}tmp`;
+}
+
+function validateNodePool(p: Problems, field: string, pool: unknown, system: boolean): string | undefined {
+  if (!p.object(field, pool)) return undefined;
+  const np = pool as unknown as NodePoolProps;
+  p.string(`${field}.name`, np.name, NODE_POOL_NAME, 'a lowercase letter followed by up to 11 lowercase letters or digits (^[a-z][a-z0-9]{0,11}$)');
+  p.string(`${field}.vmSize`, np.vmSize, VM_SIZE, 'an Azure VM size such as Standard_D4ds_v5');
+  const minOk = p.integer(`${field}.minCount`, np.minCount, system ? 1 : 0, 1000);
+  const maxOk = p.integer(`${field}.maxCount`, np.maxCount, 1, 1000);
+  if (minOk && maxOk && !isToken(np.minCount) && !isToken(np.maxCount) && np.maxCount < np.minCount) {
+    p.add(`${field}.maxCount: must be at least minCount (${np.minCount}), got ${np.maxCount}`);
+  }
+  p.optionalInteger(`${field}.maxPods`, np.maxPods, 50, 250);
+  p.optionalInteger(`${field}.osDiskSizeGb`, np.osDiskSizeGb, 30, 2048);
+  p.oneOf(`${field}.osSku`, np.osSku, ['AzureLinux', 'Ubuntu']);
+  const zones = p.array(`${field}.zones`, np.zones, true, 3);
+  zones.forEach((z, i) => p.oneOf(`${field}.zones[${i}]`, z, ['1', '2', '3'], false));
+  p.unique(`${field}.zones`, zones);
+  p.tags(`${field}.nodeLabels`, np.nodeLabels);
+  const taints = p.array(`${field}.nodeTaints`, np.nodeTaints);
+  if (system && taints.length > 0) p.add(`${field}.nodeTaints: the system pool carries only the CriticalAddonsOnly taint; put taints on a user pool`);
+  taints.forEach((t, i) => p.string(`${field}.nodeTaints[${i}]`, t, TAINT, 'key=value:Effect with Effect NoSchedule, PreferNoSchedule or NoExecute'));
+  return typeof np.name === 'string' ? np.name : undefined;
+}
+
+/** Every problem with `props`, one string each naming the field and what is allowed. Pure: no construct is created. */
+export function validateCluster(props: KubernetesClusterProps): string[] {
+  const p = new Problems();
+  if (!p.object('props', props)) return p.list;
+  p.string('name', props.name, CLUSTER_NAME, '1-63 letters, digits, underscores or hyphens, starting and ending with a letter or digit');
+  p.string('resourceGroupName', props.resourceGroupName, /^[-\w.()]{1,89}[-\w()]$/u, '1-90 letters, digits, underscores, hyphens, periods or parentheses, not ending in a period');
+  if (p.string('location', props.location, /\S/, REGION_ALLOWED) && !isToken(props.location) && !isAzureRegion(props.location)) {
+    p.add(`location: "${props.location}" is not an Azure region; use ${REGION_ALLOWED}`);
+  }
+  if (props.dnsPrefix !== undefined) {
+    p.string('dnsPrefix', props.dnsPrefix, DNS_PREFIX, '1-54 letters, digits or hyphens, starting and ending with a letter or digit');
+  } else if (typeof props.name === 'string' && !isToken(props.name) && !DNS_PREFIX.test(defaultDnsPrefix(props.name))) {
+    p.add(`dnsPrefix: cannot be derived from name "${props.name}"; set dnsPrefix to 1-54 letters, digits or hyphens, alphanumeric at both ends`);
+  }
+  p.optionalString('kubernetesVersion', props.kubernetesVersion, K8S_VERSION, 'a version such as 1.33 or 1.33.2');
+  p.oneOf('skuTier', props.skuTier, ['Free', 'Standard', 'Premium']);
+  p.oneOf('networkPolicy', props.networkPolicy, ['cilium', 'calico', 'azure']);
+  p.oneOf('automaticUpgradeChannel', props.automaticUpgradeChannel, ['patch', 'stable', 'rapid', 'node-image']);
+  p.oneOf('nodeOsUpgradeChannel', props.nodeOsUpgradeChannel, ['NodeImage', 'SecurityPatch', 'Unmanaged', 'None']);
+  p.boolean('azurePolicyEnabled', props.azurePolicyEnabled);
+  p.boolean('privateClusterEnabled', props.privateClusterEnabled);
+  p.optionalInteger('imageCleanerIntervalHours', props.imageCleanerIntervalHours, 24, 2160);
+  p.optionalString('tenantId', props.tenantId, GUID, GUID_ALLOWED);
+  p.optionalString('logAnalyticsWorkspaceId', props.logAnalyticsWorkspaceId, /^\/subscriptions\/.+\/workspaces\/[^/]+$/i, 'a Log Analytics workspace resource ID');
+
+  const admins = p.array('adminGroupObjectIds', props.adminGroupObjectIds, false);
+  if (Array.isArray(props.adminGroupObjectIds) && admins.length === 0) {
+    p.add('adminGroupObjectIds: at least one Entra ID group is required, because local accounts are disabled and only Entra ID admins can manage the cluster');
+  }
+  admins.forEach((g, i) => p.string(`adminGroupObjectIds[${i}]`, g, GUID, GUID_ALLOWED));
+  p.unique('adminGroupObjectIds', admins, (g) => g.toLowerCase());
+
+  const ranges = p.array('authorizedIpRanges', props.authorizedIpRanges, true, 200);
+  ranges.forEach((r, i) => p.string(`authorizedIpRanges[${i}]`, r, IPV4_CIDR, IPV4_CIDR_ALLOWED));
+  p.unique('authorizedIpRanges', ranges);
+  if (props.privateClusterEnabled === true && ranges.length > 0) {
+    p.add('authorizedIpRanges: a private cluster has no public API server to restrict; use either privateClusterEnabled or authorizedIpRanges');
+  }
+
+  const names: string[] = [];
+  const systemName = validateNodePool(p, 'systemNodePool', props.systemNodePool, true);
+  if (systemName !== undefined) names.push(systemName);
+  p.array('userNodePools', props.userNodePools, true, 99).forEach((pool, i) => {
+    const name = validateNodePool(p, `userNodePools[${i}]`, pool, false);
+    if (name !== undefined) names.push(name);
+  });
+  if (systemName !== undefined) names.push(rotationName(systemName));
+  p.unique('node pool names (including the system pool\'s rotation name)', names);
+  p.tags('tags', props.tags);
+  return p.list;
+}
+
+/**
+ * An AKS cluster with secure defaults: Entra ID with Azure RBAC and local accounts off, OIDC issuer and
+ * workload identity, Azure CNI overlay with a network policy, an autoscaling system pool for critical
+ * add-ons only, automatic patch and node-image upgrades, Azure Policy, secrets-store CSI rotation,
+ * the image cleaner, and the Azure Monitor agent when a workspace is given.
+ */
+export class KubernetesCluster extends Construct {
+  /** The underlying azurerm resource, for anything this construct does not wrap. */
+  public readonly resource: AzurermKubernetesCluster;
+  /** The user (mode User) node pools, by name. */
+  public readonly userNodePools: Readonly<Record<string, KubernetesClusterNodePool>>;
+  public readonly id: string;
+  public readonly name: string;
+  /** The OIDC issuer URL that workload identity federated credentials trust. */
+  public readonly oidcIssuerUrl: string;
+  /** Object ID of the kubelet identity, which pulls images. */
+  public readonly kubeletIdentityObjectId: string;
+  /** The kubelet identity as a principal, for role assignments. */
+  public readonly kubeletIdentity: IPrincipal;
+  /** The API server URL. */
+  public readonly host: string;
+  /** Base64 PEM of the cluster CA certificate. */
+  public readonly clusterCaCertificate: string;
+
+  constructor(scope: Construct, id: string, props: KubernetesClusterProps) {
+    super(scope, id);
+    throwIfInvalid(`cluster "${this.node.path}"`, validateCluster(props));
+
+    const policy = props.networkPolicy ?? 'cilium';
+    const tags = props.tags ? { ...props.tags } : undefined;
+    const system = props.systemNodePool;
+    const ranges = props.authorizedIpRanges ?? [];
+
+    this.resource = new AzurermKubernetesCluster(this, 'resource', {
+      name: props.name,
+      resourceGroupName: props.resourceGroupName,
+      location: props.location,
+      dnsPrefix: props.dnsPrefix ?? defaultDnsPrefix(props.name),
+      kubernetesVersion: props.kubernetesVersion,
+      skuTier: props.skuTier ?? 'Standard',
+      automaticUpgradeChannel: props.automaticUpgradeChannel ?? 'patch',
+      nodeOsUpgradeChannel: props.nodeOsUpgradeChannel ?? 'NodeImage',
+      identity: { type: 'SystemAssigned' },
+      oidcIssuerEnabled: true,
+      workloadIdentityEnabled: true,
+      localAccountDisabled: true,
+      roleBasedAccessControlEnabled: true,
+      azureActiveDirectoryRoleBasedAccessControl: {
+        azureRbacEnabled: true,
+        adminGroupObjectIds: [...props.adminGroupObjectIds],
+        tenantId: props.tenantId,
+      },
+      privateClusterEnabled: props.privateClusterEnabled ?? false,
+      apiServerAccessProfile: ranges.length > 0 ? { authorizedIpRanges: [...ranges] } : undefined,
+      networkProfile: {
+        networkPlugin: 'azure',
+        networkPluginMode: 'overlay',
+        networkPolicy: policy,
+        networkDataPlane: policy === 'cilium' ? 'cilium' : 'azure',
+        loadBalancerSku: 'standard',
+        outboundType: 'loadBalancer',
+      },
+      defaultNodePool: {
+        name: system.name,
+        temporaryNameForRotation: rotationName(system.name),
+        vmSize: system.vmSize,
+        autoScalingEnabled: true,
+        minCount: system.minCount,
+        maxCount: system.maxCount,
+        maxPods: system.maxPods ?? 110,
+        zones: system.zones ? [...system.zones] : undefined,
+        osSku: system.osSku ?? 'AzureLinux',
+        osDiskSizeGb: system.osDiskSizeGb,
+        onlyCriticalAddonsEnabled: true,
+        nodeLabels: system.nodeLabels ? { ...system.nodeLabels } : undefined,
+        upgradeSettings: { maxSurge: '10%' },
+        tags,
+      },
+      azurePolicyEnabled: props.azurePolicyEnabled ?? true,
+      keyVaultSecretsProvider: { secretRotationEnabled: true, secretRotationInterval: '2m' },
+      imageCleanerEnabled: true,
+      imageCleanerIntervalHours: props.imageCleanerIntervalHours ?? 48,
+      omsAgent: props.logAnalyticsWorkspaceId
+        ? { logAnalyticsWorkspaceId: props.logAnalyticsWorkspaceId, msiAuthForMonitoringEnabled: true }
+        : undefined,
+      tags,
+    });
+
+    const pools: Record<string, KubernetesClusterNodePool> = {};
+    for (const pool of props.userNodePools ?? []) {
+      pools[pool.name] = new KubernetesClusterNodePool(this, `pool-${pool.name}`, {
+        name: pool.name,
+        kubernetesClusterId: this.resource.id,
+        mode: 'User',
+        vmSize: pool.vmSize,
+        autoScalingEnabled: true,
+        minCount: pool.minCount,
+        maxCount: pool.maxCount,
+        maxPods: pool.maxPods ?? 110,
+        zones: pool.zones ? [...pool.zones] : undefined,
+        osSku: pool.osSku ?? 'AzureLinux',
+        osDiskSizeGb: pool.osDiskSizeGb,
+        nodeLabels: pool.nodeLabels ? { ...pool.nodeLabels } : undefined,
+        nodeTaints: pool.nodeTaints ? [...pool.nodeTaints] : undefined,
+        upgradeSettings: { maxSurge: '10%' },
+        tags,
+      });
+    }
+    this.userNodePools = pools;
+
+    this.id = this.resource.id;
+    this.name = this.resource.name;
+    this.oidcIssuerUrl = this.resource.oidcIssuerUrl;
+    this.kubeletIdentityObjectId = this.resource.kubeletIdentity.objectId;
+    this.kubeletIdentity = { principalId: this.kubeletIdentityObjectId, principalType: 'ServicePrincipal' };
+    this.host = this.resource.kubeConfig.get(0).host;
+    this.clusterCaCertificate = this.resource.kubeConfig.get(0).clusterCaCertificate;
+  }
+
+  /** Exactly what `az aks update --attach-acr` does: AcrPull for the kubelet identity, scoped to the registry. */
+  public attachRegistry(registry: ContainerRegistry): RoleAssignment {
+    return registry.grantPull(this.kubeletIdentity);
+  }
+
+  /** Lets `principal` fetch the cluster's user kubeconfig: "Azure Kubernetes Service Cluster User Role" on the cluster. */
+  public grantClusterUser(principal: IPrincipal): RoleAssignment {
+    return this.grant(principal, 'Azure Kubernetes Service Cluster User Role', this.id);
+  }
+
+  /** Lets `principal` read and write most objects in one namespace: "Azure Kubernetes Service RBAC Writer" at `<cluster id>/namespaces/<namespace>`. */
+  public grantNamespaceWriter(principal: IPrincipal, namespace: string): RoleAssignment {
+    throwIfInvalid(`namespace grant on cluster "${this.node.path}"`, validateNamespace(namespace));
+    return this.grant(principal, 'Azure Kubernetes Service RBAC Writer', `${this.id}/namespaces/${namespace}`, namespace);
+  }
+
+  private grant(principal: IPrincipal, role: string, scope: string, suffix?: string): RoleAssignment {
+    const id = grantId(this, role, principal);
+    return assignRole(this, suffix ? `${id}-${suffix}` : id, { principal, role, scope });
+  }
+}
+
+export const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+export const NAMESPACE_ALLOWED = 'a Kubernetes namespace: 1-63 lowercase letters, digits or hyphens, alphanumeric at both ends';
+
+export function validateNamespace(namespace: unknown, field = 'namespace'): string[] {
+  const p = new Problems();
+  p.string(field, namespace, NAMESPACE, NAMESPACE_ALLOWED);
+  return p.list;
+}

@@ -1,0 +1,154 @@
+import { Token } from 'cdktf';
+
+/**
+ * The one error that config validation and every construct throw: it lists every problem at once,
+ * one per line, each naming the field and what is allowed.
+ */
+export class ValidationError extends Error {
+  public readonly problems: readonly string[];
+
+  constructor(subject: string, problems: readonly string[]) {
+    super(`Invalid ${subject}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ValidationError';
+    this.problems = problems;
+  }
+}
+
+/** Throws one ValidationError listing `problems`, if there are any. */
+export function throwIfInvalid(subject: string, problems: readonly string[]): void {
+  if (problems.length > 0) throw new ValidationError(subject, problems);
+}
+
+/** True when `value` is a cdktf token (a reference resolved at deploy time), which synth-time checks must skip. */
+export function isToken(value: unknown): boolean {
+  return (typeof value === 'string' || typeof value === 'number' || Array.isArray(value)) && Token.isUnresolved(value);
+}
+
+/**
+ * Collects problems for one subject. Each check is skipped for tokens, and reports
+ * wrong types as problems instead of throwing a TypeError, so malformed input from
+ * JavaScript callers or hand-edited config still gets one readable message.
+ */
+export class Problems {
+  public readonly list: string[] = [];
+
+  add(problem: string): void {
+    this.list.push(problem);
+  }
+
+  /** A required string matching `pattern`; `allowed` says in words what is allowed. */
+  string(field: string, value: unknown, pattern: RegExp, allowed: string): value is string {
+    if (isToken(value)) return true;
+    if (typeof value !== 'string') {
+      this.add(`${field}: must be a string (${allowed}), got ${describe(value)}`);
+      return false;
+    }
+    if (!pattern.test(value)) {
+      this.add(`${field}: "${value}" is not allowed: ${allowed}`);
+      return false;
+    }
+    return true;
+  }
+
+  /** An optional string; undefined passes. */
+  optionalString(field: string, value: unknown, pattern: RegExp, allowed: string): void {
+    if (value !== undefined) this.string(field, value, pattern, allowed);
+  }
+
+  /** A whole number in [min, max]. */
+  integer(field: string, value: unknown, min: number, max: number): value is number {
+    if (isToken(value)) return true;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      this.add(`${field}: must be a whole number from ${min} to ${max}, got ${describe(value)}`);
+      return false;
+    }
+    return true;
+  }
+
+  optionalInteger(field: string, value: unknown, min: number, max: number): void {
+    if (value !== undefined) this.integer(field, value, min, max);
+  }
+
+  boolean(field: string, value: unknown): value is boolean {
+    if (value === undefined || typeof value === 'boolean' || isToken(value)) return true;
+    this.add(`${field}: must be true or false, got ${describe(value)}`);
+    return false;
+  }
+
+  /** One of `allowed`, or undefined when optional. */
+  oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[], optional = true): value is T {
+    if ((optional && value === undefined) || isToken(value)) return true;
+    if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+      this.add(`${field}: must be one of ${allowed.map((a) => `"${a}"`).join(', ')}, got ${describe(value)}`);
+      return false;
+    }
+    return true;
+  }
+
+  /** An array (or undefined when optional); returns its items, or [] when it is not an array. */
+  array(field: string, value: unknown, optional = true, maxItems = Infinity): readonly unknown[] {
+    if (value === undefined && optional) return [];
+    if (isToken(value)) return [];
+    if (!Array.isArray(value)) {
+      this.add(`${field}: must be a list, got ${describe(value)}`);
+      return [];
+    }
+    if (value.length > maxItems) this.add(`${field}: at most ${maxItems} entries are allowed, got ${value.length}`);
+    return value;
+  }
+
+  /** A plain object (or undefined when optional). */
+  object(field: string, value: unknown, optional = false): value is Record<string, unknown> {
+    if (value === undefined && optional) return false;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      this.add(`${field}: must be an object, got ${describe(value)}`);
+      return false;
+    }
+    return true;
+  }
+
+  /** Reports each value that appears more than once, compared by `key`. */
+  unique(field: string, values: readonly unknown[], key: (v: string) => string = (v) => v): void {
+    const seen = new Set<string>();
+    const reported = new Set<string>();
+    for (const v of values) {
+      if (typeof v !== 'string' || isToken(v)) continue;
+      const k = key(v);
+      if (seen.has(k) && !reported.has(k)) {
+        this.add(`${field}: "${v}" appears more than once; each entry must be unique`);
+        reported.add(k);
+      }
+      seen.add(k);
+    }
+  }
+
+  /** Tags: at most 50, names up to 512 characters, values up to 256, as Azure allows. */
+  tags(field: string, value: unknown): void {
+    if (value === undefined || isToken(value)) return;
+    if (!this.object(field, value)) return;
+    const entries = Object.entries(value);
+    if (entries.length > 50) this.add(`${field}: Azure allows at most 50 tags, got ${entries.length}`);
+    for (const [k, v] of entries) {
+      if (k.length < 1 || k.length > 512 || /[<>%&\\?/]/.test(k)) this.add(`${field}: tag name "${k}" must be 1-512 characters without < > % & \\ ? /`);
+      if (typeof v !== 'string' || v.length > 256) this.add(`${field}.${k}: tag value must be a string of at most 256 characters`);
+    }
+  }
+}
+
+/** A short description of a value for an error message, never longer than ~60 characters. */
+export function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (typeof value === 'string') return value.length > 50 ? `"${value.slice(0, 47)}..." (${value.length} characters)` : `"${value}"`;
+  if (Array.isArray(value)) return `a list of ${value.length}`;
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${String(value)}`;
+}
+
+/** An IPv4 address or CIDR block, as ACR network rules and AKS authorized ranges accept. */
+export const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}(\/(3[0-2]|[12]?\d))?$/;
+export const IPV4_CIDR_ALLOWED = 'an IPv4 address or CIDR block such as 203.0.113.0/24';
+
+/** An Entra ID object or tenant ID. */
+export const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+export const GUID_ALLOWED = 'a GUID such as 00000000-0000-0000-0000-000000000000';

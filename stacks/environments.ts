@@ -1,0 +1,178 @@
+import type { ClusterSkuTier, NodePoolProps } from '../constructs/kubernetes-cluster';
+import type { GeoReplication, RegistrySku } from '../constructs/container-registry';
+
+export type EnvironmentName = 'dev' | 'staging' | 'prod';
+export const ENVIRONMENT_NAMES: readonly EnvironmentName[] = ['dev', 'staging', 'prod'];
+
+/** Where Terraform state lives: one storage account (made by the `state-bootstrap` stack), one container per environment. */
+export interface StateConfig {
+  /** Subscription that holds the state storage account. */
+  readonly subscriptionId: string;
+  readonly resourceGroupName: string;
+  /** Globally unique: 3-24 lowercase letters or digits. */
+  readonly storageAccountName: string;
+  readonly location: string;
+}
+
+export interface RegistryConfig {
+  /** Globally unique: 5-50 letters or digits. */
+  readonly name: string;
+  readonly sku: RegistrySku;
+  /** Replica regions; never the environment's own location. */
+  readonly geoReplications: readonly GeoReplication[];
+  readonly zoneRedundancyEnabled: boolean;
+  /** Days to keep untagged manifests. */
+  readonly retentionDays: number;
+  readonly dataEndpointEnabled: boolean;
+  readonly publicNetworkAccessEnabled: boolean;
+  /** IPv4 ranges allowed to reach the registry; empty means no network rules. */
+  readonly allowedIpRanges: readonly string[];
+}
+
+export interface ClusterConfig {
+  readonly name: string;
+  readonly dnsPrefix: string;
+  /** Pinned minor version, or undefined for AKS's default; the patch channel keeps it current. */
+  readonly kubernetesVersion?: string;
+  readonly skuTier: ClusterSkuTier;
+  readonly systemNodePool: NodePoolProps;
+  readonly userNodePool: NodePoolProps;
+  /** Entra ID groups with cluster admin through Azure RBAC. */
+  readonly adminGroupObjectIds: readonly string[];
+  /** IPv4 ranges allowed to reach the API server; empty means any address (still Entra ID authenticated). */
+  readonly authorizedIpRanges: readonly string[];
+  readonly privateClusterEnabled: boolean;
+}
+
+export interface EnvironmentConfig {
+  readonly name: EnvironmentName;
+  /** Subscription the environment is deployed to. */
+  readonly subscriptionId: string;
+  /** Entra ID tenant of that subscription. */
+  readonly tenantId: string;
+  /** Home region of everything in the environment. */
+  readonly location: string;
+  readonly resourceGroupName: string;
+  /** Refuse to destroy the registry and cluster, and gate replacements in plan reviews. */
+  readonly protected: boolean;
+  /** Blob container in the state storage account for this environment's stacks. */
+  readonly stateContainerName: string;
+  readonly logAnalyticsRetentionDays: number;
+  readonly registry: RegistryConfig;
+  readonly cluster: ClusterConfig;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export interface PlatformConfig {
+  readonly state: StateConfig;
+  readonly environments: Readonly<Record<EnvironmentName, EnvironmentConfig>>;
+}
+
+// Replace these placeholders with your own tenant, subscription and Entra ID group before `cdktf deploy`.
+const TENANT_ID = '11111111-2222-3333-4444-555555555555';
+const SUBSCRIPTION_ID = '66666666-7777-8888-9999-000000000000';
+const PLATFORM_ADMINS_GROUP = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
+
+export const config: PlatformConfig = {
+  state: {
+    subscriptionId: SUBSCRIPTION_ID,
+    resourceGroupName: 'rg-aiplatform-tfstate',
+    storageAccountName: 'staiplatformtfstate',
+    location: 'japaneast',
+  },
+  environments: {
+    dev: {
+      name: 'dev',
+      subscriptionId: SUBSCRIPTION_ID,
+      tenantId: TENANT_ID,
+      location: 'japaneast',
+      resourceGroupName: 'rg-aiplatform-dev',
+      protected: false,
+      stateContainerName: 'tfstate-dev',
+      logAnalyticsRetentionDays: 30,
+      registry: {
+        name: 'acraiplatformdev',
+        sku: 'Premium',
+        geoReplications: [],
+        zoneRedundancyEnabled: true,
+        retentionDays: 7,
+        dataEndpointEnabled: true,
+        publicNetworkAccessEnabled: true,
+        allowedIpRanges: [],
+      },
+      cluster: {
+        name: 'aks-aiplatform-dev',
+        dnsPrefix: 'aks-aiplatform-dev',
+        skuTier: 'Free',
+        systemNodePool: { name: 'system', vmSize: 'Standard_D2ds_v5', minCount: 1, maxCount: 2, maxPods: 110 },
+        userNodePool: { name: 'apps', vmSize: 'Standard_D2ds_v5', minCount: 1, maxCount: 3, maxPods: 110 },
+        adminGroupObjectIds: [PLATFORM_ADMINS_GROUP],
+        authorizedIpRanges: [],
+        privateClusterEnabled: false,
+      },
+      tags: { environment: 'dev', workload: 'ai-app', 'managed-by': 'cdktf' },
+    },
+    staging: {
+      name: 'staging',
+      subscriptionId: SUBSCRIPTION_ID,
+      tenantId: TENANT_ID,
+      location: 'japaneast',
+      resourceGroupName: 'rg-aiplatform-staging',
+      protected: false,
+      stateContainerName: 'tfstate-staging',
+      logAnalyticsRetentionDays: 30,
+      registry: {
+        name: 'acraiplatformstaging',
+        sku: 'Premium',
+        geoReplications: [],
+        zoneRedundancyEnabled: true,
+        retentionDays: 14,
+        dataEndpointEnabled: true,
+        publicNetworkAccessEnabled: true,
+        allowedIpRanges: [],
+      },
+      cluster: {
+        name: 'aks-aiplatform-staging',
+        dnsPrefix: 'aks-aiplatform-staging',
+        skuTier: 'Standard',
+        systemNodePool: { name: 'system', vmSize: 'Standard_D4ds_v5', minCount: 2, maxCount: 3, maxPods: 110, zones: ['1', '2', '3'] },
+        userNodePool: { name: 'apps', vmSize: 'Standard_D4ds_v5', minCount: 2, maxCount: 5, maxPods: 110, zones: ['1', '2', '3'] },
+        adminGroupObjectIds: [PLATFORM_ADMINS_GROUP],
+        authorizedIpRanges: [],
+        privateClusterEnabled: false,
+      },
+      tags: { environment: 'staging', workload: 'ai-app', 'managed-by': 'cdktf' },
+    },
+    prod: {
+      name: 'prod',
+      subscriptionId: SUBSCRIPTION_ID,
+      tenantId: TENANT_ID,
+      location: 'japaneast',
+      resourceGroupName: 'rg-aiplatform-prod',
+      protected: true,
+      stateContainerName: 'tfstate-prod',
+      logAnalyticsRetentionDays: 90,
+      registry: {
+        name: 'acraiplatformprod',
+        sku: 'Premium',
+        geoReplications: [{ location: 'koreacentral', zoneRedundancyEnabled: true }],
+        zoneRedundancyEnabled: true,
+        retentionDays: 30,
+        dataEndpointEnabled: true,
+        publicNetworkAccessEnabled: true,
+        allowedIpRanges: [],
+      },
+      cluster: {
+        name: 'aks-aiplatform-prod',
+        dnsPrefix: 'aks-aiplatform-prod',
+        skuTier: 'Standard',
+        systemNodePool: { name: 'system', vmSize: 'Standard_D4ds_v5', minCount: 3, maxCount: 5, maxPods: 110, zones: ['1', '2', '3'] },
+        userNodePool: { name: 'apps', vmSize: 'Standard_D8ds_v5', minCount: 3, maxCount: 20, maxPods: 110, zones: ['1', '2', '3'] },
+        adminGroupObjectIds: [PLATFORM_ADMINS_GROUP],
+        authorizedIpRanges: ['203.0.113.0/24'],
+        privateClusterEnabled: false,
+      },
+      tags: { environment: 'prod', workload: 'ai-app', 'managed-by': 'cdktf' },
+    },
+  },
+};

@@ -1,0 +1,88 @@
+import { validateCluster } from '../constructs/kubernetes-cluster';
+import { validateRegistry } from '../constructs/container-registry';
+import { REGION_ALLOWED, isAzureRegion } from '../constructs/regions';
+import { GUID, GUID_ALLOWED, Problems, describe } from '../constructs/validation';
+import { ENVIRONMENT_NAMES, EnvironmentConfig, PlatformConfig } from './environments';
+import { clusterProps, registryProps } from './props';
+
+const RESOURCE_GROUP = /^[-\w.()]{1,89}[-\w()]$/u;
+const RESOURCE_GROUP_ALLOWED = '1-90 letters, digits, underscores, hyphens, periods or parentheses, not ending in a period';
+const STORAGE_ACCOUNT = /^[a-z0-9]{3,24}$/;
+const CONTAINER = /^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/;
+
+/**
+ * Every problem in the configuration, each prefixed with its path (`environments.prod.registry.name: ...`).
+ * Construct-level rules come from the constructs' own validators, applied to the props the stacks will build,
+ * so a rule is written once and a bad config is reported before any construct exists.
+ */
+export function validateConfig(config: PlatformConfig): string[] {
+  const p = new Problems();
+  if (!p.object('config', config)) return p.list;
+  validateState(p, config.state);
+
+  if (!p.object('environments', config.environments)) return p.list;
+  const envs = config.environments as Record<string, unknown>;
+  for (const key of Object.keys(envs)) {
+    if (!(ENVIRONMENT_NAMES as readonly string[]).includes(key)) {
+      p.add(`environments.${key}: unknown environment; allowed are ${ENVIRONMENT_NAMES.join(', ')}`);
+    }
+  }
+  const registryNames: string[] = [];
+  const clusterKeys: string[] = [];
+  for (const name of ENVIRONMENT_NAMES) {
+    const env = envs[name];
+    if (env === undefined) {
+      p.add(`environments.${name}: missing; every environment (${ENVIRONMENT_NAMES.join(', ')}) must be configured`);
+      continue;
+    }
+    if (!p.object(`environments.${name}`, env)) continue;
+    const e = env as unknown as EnvironmentConfig;
+    validateEnvironment(p, `environments.${name}`, name, e);
+    if (typeof e.registry === 'object' && e.registry !== null && typeof e.registry.name === 'string') registryNames.push(e.registry.name.toLowerCase());
+    if (typeof e.cluster === 'object' && e.cluster !== null) clusterKeys.push(`${e.resourceGroupName}/${e.cluster.name}`);
+  }
+  p.unique('environments.*.registry.name (registry names are global)', registryNames);
+  p.unique('environments.*.cluster.name (within one resource group)', clusterKeys);
+  return p.list;
+}
+
+function validateState(p: Problems, state: unknown): void {
+  if (!p.object('state', state)) return;
+  const s = state as Record<string, unknown>;
+  p.string('state.subscriptionId', s.subscriptionId, GUID, GUID_ALLOWED);
+  p.string('state.resourceGroupName', s.resourceGroupName, RESOURCE_GROUP, RESOURCE_GROUP_ALLOWED);
+  p.string('state.storageAccountName', s.storageAccountName, STORAGE_ACCOUNT, '3-24 lowercase letters or digits, globally unique');
+  region(p, 'state.location', s.location);
+}
+
+function region(p: Problems, field: string, value: unknown): void {
+  if (p.string(field, value, /\S/, REGION_ALLOWED) && !isAzureRegion(value as string)) {
+    p.add(`${field}: "${value}" is not an Azure region; use ${REGION_ALLOWED}`);
+  }
+}
+
+function validateEnvironment(p: Problems, path: string, key: string, env: EnvironmentConfig): void {
+  if (env.name !== key) p.add(`${path}.name: must be "${key}" to match its key, got ${describe(env.name)}`);
+  p.string(`${path}.subscriptionId`, env.subscriptionId, GUID, GUID_ALLOWED);
+  p.string(`${path}.tenantId`, env.tenantId, GUID, GUID_ALLOWED);
+  region(p, `${path}.location`, env.location);
+  p.string(`${path}.resourceGroupName`, env.resourceGroupName, RESOURCE_GROUP, RESOURCE_GROUP_ALLOWED);
+  if (typeof env.protected !== 'boolean') p.add(`${path}.protected: must be true or false, got ${describe(env.protected)}`);
+  p.string(`${path}.stateContainerName`, env.stateContainerName, CONTAINER, '3-63 lowercase letters, digits or single hyphens, alphanumeric at both ends');
+  p.integer(`${path}.logAnalyticsRetentionDays`, env.logAnalyticsRetentionDays, 30, 730);
+  p.tags(`${path}.tags`, env.tags);
+
+  if (p.object(`${path}.registry`, env.registry)) {
+    for (const problem of validateRegistry(registryProps(env))) {
+      if (!problem.startsWith('tags') && !problem.startsWith('location') && !problem.startsWith('resourceGroupName')) p.add(`${path}.registry.${problem}`);
+    }
+  }
+  if (p.object(`${path}.cluster`, env.cluster)) {
+    const cluster = env.cluster as unknown as Record<string, unknown>;
+    if (cluster.userNodePool !== undefined && !p.object(`${path}.cluster.userNodePool`, cluster.userNodePool)) return;
+    for (const problem of validateCluster(clusterProps(env))) {
+      if (problem.startsWith('tags') || problem.startsWith('location') || problem.startsWith('resourceGroupName') || problem.startsWith('tenantId')) continue;
+      p.add(`${path}.cluster.${problem.replace(/^userNodePools\[0\]/, 'userNodePool')}`);
+    }
+  }
+}

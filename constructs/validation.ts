@@ -44,7 +44,7 @@ export class Problems {
       return false;
     }
     if (!pattern.test(value)) {
-      this.add(`${field}: "${value}" is not allowed: ${allowed}`);
+      this.add(`${field}: ${describe(value)} is not allowed: ${allowed}`);
       return false;
     }
     return true;

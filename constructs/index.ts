@@ -1,0 +1,5 @@
+export * from './validation';
+export * from './regions';
+export * from './principal';
+export * from './container-registry';
+export * from './kubernetes-cluster';

@@ -1,0 +1,99 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { config } from '../stacks/environments';
+import { validateConfig } from '../stacks/validate-config';
+import { PlatformConfig } from '../stacks/environments';
+import { configCopy } from './helpers';
+
+const ROOT = join(__dirname, '..');
+
+describe('validateConfig', () => {
+  test('the shipped configuration is valid', () => {
+    expect(validateConfig(config)).toEqual([]);
+  });
+
+  test('lists every problem, by environment and field', () => {
+    const c = configCopy();
+    c.environments.dev.registry.name = 'acr-dev';
+    c.environments.staging.location = 'mars';
+    c.environments.prod.registry.geoReplications = [{ location: 'japaneast' }];
+    c.environments.prod.cluster.systemNodePool.name = 'System';
+    c.environments.prod.subscriptionId = 'not-a-guid';
+    c.state.storageAccountName = 'Bad_Name';
+    const problems = validateConfig(c as PlatformConfig);
+    expect(problems).toEqual([
+      'state.storageAccountName: "Bad_Name" is not allowed: 3-24 lowercase letters or digits, globally unique',
+      'environments.dev.registry.name: "acr-dev" is not allowed: 5-50 letters or digits, globally unique (azurerm validate/container_registry_name.go)',
+      'environments.staging.location: "mars" is not an Azure region; use an Azure region name such as koreacentral or japaneast',
+      'environments.prod.subscriptionId: "not-a-guid" is not allowed: a GUID such as 00000000-0000-0000-0000-000000000000',
+      'environments.prod.registry.geoReplications[0].location: "japaneast" is the registry\'s own location; a replica must be in another region',
+      'environments.prod.cluster.systemNodePool.name: "System" is not allowed: a lowercase letter followed by up to 11 lowercase letters or digits (^[a-z][a-z0-9]{0,11}$)',
+    ]);
+  });
+
+  test('registry names are global, so two environments cannot share one', () => {
+    const c = configCopy();
+    c.environments.staging.registry.name = c.environments.prod.registry.name;
+    expect(validateConfig(c as PlatformConfig)).toEqual([
+      `environments.*.registry.name (registry names are global): "${c.environments.prod.registry.name}" appears more than once; each entry must be unique`,
+    ]);
+  });
+
+  test('a missing environment, an unknown one and a mismatched name are reported', () => {
+    const c = configCopy() as unknown as { environments: Record<string, { name: string }> };
+    delete c.environments.staging;
+    c.environments.qa = { ...c.environments.dev };
+    c.environments.dev.name = 'development';
+    expect(validateConfig(c as unknown as PlatformConfig)).toEqual([
+      'environments.qa: unknown environment; allowed are dev, staging, prod',
+      'environments.dev.name: must be "dev" to match its key, got "development"',
+      'environments.staging: missing; every environment (dev, staging, prod) must be configured',
+    ]);
+  });
+
+  test('wrong types are problems, not TypeErrors', () => {
+    const c = configCopy() as unknown as Record<string, unknown> & { environments: Record<string, Record<string, unknown>> };
+    c.environments.dev.registry = null;
+    c.environments.prod.cluster = 'big';
+    c.state = undefined;
+    expect(validateConfig(c as unknown as PlatformConfig)).toEqual([
+      'state: must be an object, got nothing',
+      'environments.dev.registry: must be an object, got null',
+      'environments.prod.cluster: must be an object, got "big"',
+    ]);
+  });
+});
+
+describe('main.ts on an invalid configuration', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'config-test-'));
+    for (const entry of ['main.ts', 'constructs', 'stacks', 'package.json']) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+    const file = join(dir, 'stacks', 'environments.ts');
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8')
+        .replace("name: 'acraiplatformdev'", "name: 'acr-dev'")
+        .replace("geoReplications: [{ location: 'koreacentral', zoneRedundancyEnabled: true }]", "geoReplications: [{ location: 'japaneast', zoneRedundancyEnabled: true }]"),
+    );
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('exits 1 with one message listing every problem, no stack trace and no cdktf.out', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'main.ts'], { cwd: dir, encoding: 'utf8' });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe(
+      [
+        'Invalid configuration (stacks/environments.ts): 2 problems',
+        '  - environments.dev.registry.name: "acr-dev" is not allowed: 5-50 letters or digits, globally unique (azurerm validate/container_registry_name.go)',
+        '  - environments.prod.registry.geoReplications[0].location: "japaneast" is the registry\'s own location; a replica must be in another region',
+        '',
+      ].join('\n'),
+    );
+    expect(existsSync(join(dir, 'cdktf.out'))).toBe(false);
+  });
+});

@@ -1,0 +1,62 @@
+import { Testing, TerraformStack } from 'cdktf';
+import { Construct } from 'constructs';
+import { PlatformConfig, config } from '../stacks/environments';
+
+/** Synthesized Terraform JSON of a stack or scope, as a plain object. */
+export type TfJson = {
+  resource?: Record<string, Record<string, Record<string, unknown>>>;
+  data?: Record<string, Record<string, Record<string, unknown>>>;
+  output?: Record<string, { value: unknown; sensitive?: boolean; description?: string }>;
+  variable?: Record<string, Record<string, unknown>>;
+  provider?: Record<string, Array<Record<string, unknown>>>;
+  terraform?: Record<string, unknown>;
+};
+
+export function synthStack(stack: TerraformStack): TfJson {
+  return JSON.parse(Testing.synth(stack)) as TfJson;
+}
+
+/** Synthesizes whatever `build` adds to a fresh test stack. */
+export function synthScope(build: (scope: Construct) => void): TfJson {
+  return JSON.parse(Testing.synthScope(build)) as TfJson;
+}
+
+/** Every resource of `type`, keyed by logical id. */
+export function resources(tf: TfJson, type: string): Record<string, Record<string, unknown>> {
+  return tf.resource?.[type] ?? {};
+}
+
+/** The one resource of `type`; fails if there is not exactly one. */
+export function only(tf: TfJson, type: string): Record<string, unknown> {
+  const all = Object.values(resources(tf, type));
+  if (all.length !== 1) throw new Error(`expected exactly one ${type}, found ${all.length}`);
+  return all[0];
+}
+
+/** The Terraform reference `${type.<logical id>.<attr>}` of the one resource of `type`. */
+export function ref(tf: TfJson, type: string, attr: string): string {
+  const ids = Object.keys(resources(tf, type));
+  if (ids.length !== 1) throw new Error(`expected exactly one ${type}, found ${ids.length}`);
+  return `\${${type}.${ids[0]}.${attr}}`;
+}
+
+/** A deep, mutable copy of the shipped configuration, for tests that break it on purpose. */
+export function configCopy(): DeepMutable<PlatformConfig> {
+  return structuredClone(config) as DeepMutable<PlatformConfig>;
+}
+
+export type DeepMutable<T> = T extends readonly (infer U)[]
+  ? DeepMutable<U>[]
+  : T extends object
+    ? { -readonly [K in keyof T]: DeepMutable<T[K]> }
+    : T;
+
+/** Runs `fn` and returns the message it throws; fails if it does not throw. */
+export function errorOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error('expected an error, none was thrown');
+}

@@ -1,0 +1,41 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..');
+
+// What another cdktf project gets: the package's compiled `./constructs` export, loaded by plain Node with no TypeScript loader.
+const consumer = `
+const { App, TerraformStack } = require('cdktf');
+const { AzurermProvider } = require('@cdktf/provider-azurerm/lib/provider');
+const { ContainerRegistry, KubernetesCluster, ValidationError } = require('azure-container-platform/constructs');
+const app = new App({ outdir: process.argv[1] });
+const stack = new TerraformStack(app, 'consumer');
+new AzurermProvider(stack, 'azurerm', { features: [{}] });
+const registry = new ContainerRegistry(stack, 'registry', { name: 'acrconsumer01', resourceGroupName: 'rg', location: 'westeurope' });
+const cluster = new KubernetesCluster(stack, 'cluster', {
+  name: 'aks-consumer', resourceGroupName: 'rg', location: 'westeurope',
+  systemNodePool: { name: 'system', vmSize: 'Standard_D4ds_v5', minCount: 1, maxCount: 3 },
+  adminGroupObjectIds: ['aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee'],
+});
+cluster.attachRegistry(registry);
+let refused = '';
+try { new ContainerRegistry(stack, 'bad', { name: 'no', resourceGroupName: 'rg', location: 'westeurope' }); } catch (e) { refused = e instanceof ValidationError ? e.problems.join() : 'wrong error'; }
+stack.node.tryRemoveChild('bad');
+app.synth();
+console.log(JSON.stringify({ refused, json: require('node:fs').readFileSync(process.argv[1] + '/stacks/consumer/cdk.tf.json', 'utf8') }));
+`;
+
+test('another project imports the constructs from "<package>/constructs" as compiled JavaScript', () => {
+  const build = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
+  expect(build.stdout + build.stderr).toBe('');
+  expect(build.status).toBe(0);
+
+  const outdir = join(require('node:os').tmpdir(), `consumer-${process.pid}`);
+  const run = spawnSync(process.execPath, ['-e', consumer, outdir], { cwd: ROOT, encoding: 'utf8' });
+  expect(run.stderr).toBe('');
+  const { refused, json } = JSON.parse(run.stdout) as { refused: string; json: string };
+  expect(refused).toBe('name: "no" is not allowed: 5-50 letters or digits, globally unique (azurerm validate/container_registry_name.go)');
+  const tf = JSON.parse(json) as { resource: Record<string, Record<string, Record<string, unknown>>> };
+  expect(Object.keys(tf.resource).sort()).toEqual(['azurerm_container_registry', 'azurerm_kubernetes_cluster', 'azurerm_role_assignment']);
+  expect(Object.values(tf.resource.azurerm_role_assignment)[0]).toMatchObject({ role_definition_name: 'AcrPull' });
+});

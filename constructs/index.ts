@@ -3,3 +3,7 @@ export * from './regions';
 export * from './principal';
 export * from './container-registry';
 export * from './kubernetes-cluster';
+export * from './federated-credentials';
+export * from './github';
+export * from './github-actions-identity';
+export * from './github-environment';

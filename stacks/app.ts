@@ -6,6 +6,6 @@ import { PlatformStack } from './platform-stack';
 export function buildStacks(app: App, config: PlatformConfig): void {
   for (const name of ENVIRONMENT_NAMES) {
     const env = config.environments[name];
-    new PlatformStack(app, `platform-${name}`, { env, state: config.state });
+    new PlatformStack(app, `platform-${name}`, { env, state: config.state, repository: config.repository });
   }
 }

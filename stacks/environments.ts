@@ -44,6 +44,24 @@ export interface ClusterConfig {
   readonly privateClusterEnabled: boolean;
 }
 
+/** The GitHub side of one environment. */
+export interface GithubEnvironmentConfig {
+  /** The GitHub environment that deploy jobs declare (`environment: <name>`); its OIDC subject is trusted. */
+  readonly environment: string;
+  /** Required reviewers (GitHub user and team IDs); empty lists mean no approval. */
+  readonly reviewers: { readonly users: readonly number[]; readonly teams: readonly number[] };
+  /** Deploy only from protected branches. */
+  readonly protectedBranchesOnly: boolean;
+}
+
+/** The application as the platform sees it: where it runs and what it is called. */
+export interface AppConfig {
+  /** Kubernetes namespace of the release; the GitHub deploy identity may write only here. */
+  readonly namespace: string;
+  /** Repository name of the image in the registry: `<login server>/<imageName>`. */
+  readonly imageName: string;
+}
+
 export interface EnvironmentConfig {
   readonly name: EnvironmentName;
   /** Subscription the environment is deployed to. */
@@ -60,10 +78,14 @@ export interface EnvironmentConfig {
   readonly logAnalyticsRetentionDays: number;
   readonly registry: RegistryConfig;
   readonly cluster: ClusterConfig;
+  readonly github: GithubEnvironmentConfig;
+  readonly app: AppConfig;
   readonly tags: Readonly<Record<string, string>>;
 }
 
 export interface PlatformConfig {
+  /** The repository whose workflows deploy, `owner/name`; the github provider's owner is its owner. */
+  readonly repository: string;
   readonly state: StateConfig;
   readonly environments: Readonly<Record<EnvironmentName, EnvironmentConfig>>;
 }
@@ -74,6 +96,7 @@ const SUBSCRIPTION_ID = '66666666-7777-8888-9999-000000000000';
 const PLATFORM_ADMINS_GROUP = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
 
 export const config: PlatformConfig = {
+  repository: 'contoso/ai-platform',
   state: {
     subscriptionId: SUBSCRIPTION_ID,
     resourceGroupName: 'rg-aiplatform-tfstate',
@@ -110,6 +133,8 @@ export const config: PlatformConfig = {
         authorizedIpRanges: [],
         privateClusterEnabled: false,
       },
+      github: { environment: 'dev', reviewers: { users: [], teams: [] }, protectedBranchesOnly: false },
+      app: { namespace: 'ai-app-dev', imageName: 'ai-app' },
       tags: { environment: 'dev', workload: 'ai-app', 'managed-by': 'cdktf' },
     },
     staging: {
@@ -141,6 +166,8 @@ export const config: PlatformConfig = {
         authorizedIpRanges: [],
         privateClusterEnabled: false,
       },
+      github: { environment: 'staging', reviewers: { users: [], teams: [] }, protectedBranchesOnly: false },
+      app: { namespace: 'ai-app-staging', imageName: 'ai-app' },
       tags: { environment: 'staging', workload: 'ai-app', 'managed-by': 'cdktf' },
     },
     prod: {
@@ -172,6 +199,8 @@ export const config: PlatformConfig = {
         authorizedIpRanges: ['203.0.113.0/24'],
         privateClusterEnabled: false,
       },
+      github: { environment: 'prod', reviewers: { users: [1234567], teams: [7654321] }, protectedBranchesOnly: true },
+      app: { namespace: 'production', imageName: 'ai-app' },
       tags: { environment: 'prod', workload: 'ai-app', 'managed-by': 'cdktf' },
     },
   },

@@ -1,16 +1,24 @@
 import { Construct } from 'constructs';
 import { AzurermBackend, TerraformOutput, TerraformStack } from 'cdktf';
 import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
+import { DataAzurermClientConfig } from '@cdktf/provider-azurerm/lib/data-azurerm-client-config';
 import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
 import { LogAnalyticsWorkspace } from '@cdktf/provider-azurerm/lib/log-analytics-workspace';
+import { GithubProvider } from '@cdktf/provider-github/lib/provider';
+import { ActionsVariable } from '@cdktf/provider-github/lib/actions-variable';
 import { ContainerRegistry } from '../constructs/container-registry';
 import { KubernetesCluster } from '../constructs/kubernetes-cluster';
+import { GithubActionsIdentity } from '../constructs/github-actions-identity';
+import { GithubEnvironment } from '../constructs/github-environment';
+import { assignRole } from '../constructs/principal';
 import type { EnvironmentConfig, StateConfig } from './environments';
-import { clusterProps, registryProps } from './props';
+import { clusterProps, deployIdentityProps, githubEnvironmentProps, planIdentityProps, registryProps, stateContainerScope } from './props';
 
 export interface EnvironmentStackProps {
   readonly env: EnvironmentConfig;
   readonly state: StateConfig;
+  /** The GitHub repository whose workflows deploy, `owner/name`. */
+  readonly repository: string;
 }
 
 /** The backend every environment stack uses: azurerm, Entra ID auth, one state key per stack in the environment's container. */
@@ -26,17 +34,20 @@ export function useAzureStateBackend(stack: TerraformStack, name: string, { env,
 }
 
 /**
- * `platform-<env>`: resource group, Log Analytics workspace, registry and cluster (attached to the
- * registry), and the outputs the workload stack and the workflows read.
+ * `platform-<env>`: resource group, Log Analytics workspace, registry and cluster (attached to the registry),
+ * the GitHub Actions identities with their least-privilege roles, the GitHub environment with the secrets
+ * and variables the workflows read, and the outputs the workload stack reads.
  */
 export class PlatformStack extends TerraformStack {
   public readonly registry: ContainerRegistry;
   public readonly cluster: KubernetesCluster;
   public readonly resourceGroup: ResourceGroup;
+  public readonly deployIdentity: GithubActionsIdentity;
+  public readonly planIdentity: GithubActionsIdentity;
 
   constructor(scope: Construct, name: string, props: EnvironmentStackProps) {
     super(scope, name);
-    const { env } = props;
+    const { env, state, repository } = props;
     useAzureStateBackend(this, name, props);
     new AzurermProvider(this, 'azurerm', {
       features: [{}],
@@ -44,6 +55,9 @@ export class PlatformStack extends TerraformStack {
       tenantId: env.tenantId,
       storageUseAzuread: true,
     });
+    // The token comes from GITHUB_TOKEN at deploy time, never from code.
+    new GithubProvider(this, 'github', { owner: repository.split('/')[0] });
+    const client = new DataAzurermClientConfig(this, 'client');
 
     this.resourceGroup = new ResourceGroup(this, 'resource-group', {
       name: env.resourceGroupName,
@@ -65,11 +79,49 @@ export class PlatformStack extends TerraformStack {
     this.cluster = new KubernetesCluster(this, 'cluster', clusterProps(env, rgName, workspace.id));
     this.cluster.attachRegistry(this.registry);
 
+    // Deploys the application: pushes images, deploys the release into its namespace, reads and writes state.
+    const stateScope = stateContainerScope(state, env);
+    this.deployIdentity = new GithubActionsIdentity(this, 'github-deploy', deployIdentityProps(env, repository, rgName));
+    this.registry.grantPush(this.deployIdentity);
+    this.cluster.grantClusterUser(this.deployIdentity);
+    this.cluster.grantNamespaceWriter(this.deployIdentity, env.app.namespace);
+    assignRole(this, 'github-deploy-state', { principal: this.deployIdentity, role: 'Storage Blob Data Contributor', scope: stateScope });
+
+    // Plans pull requests: reads the environment's resources and state, changes nothing.
+    this.planIdentity = new GithubActionsIdentity(this, 'github-plan', planIdentityProps(env, repository, rgName));
+    assignRole(this, 'github-plan-reader', { principal: this.planIdentity, role: 'Reader', scope: this.resourceGroup.id });
+    assignRole(this, 'github-plan-state', { principal: this.planIdentity, role: 'Storage Blob Data Reader', scope: stateScope });
+
+    new GithubEnvironment(
+      this,
+      'github-environment',
+      githubEnvironmentProps(
+        env,
+        repository,
+        { AZURE_CLIENT_ID: this.deployIdentity.clientId, AZURE_TENANT_ID: client.tenantId, AZURE_SUBSCRIPTION_ID: client.subscriptionId },
+        {
+          ACR_NAME: this.registry.name,
+          ACR_LOGIN_SERVER: this.registry.loginServer,
+          AKS_CLUSTER: this.cluster.name,
+          RESOURCE_GROUP: rgName,
+          NAMESPACE: env.app.namespace,
+          IMAGE_NAME: env.app.imageName,
+        },
+      ),
+    );
+    // Pull-request jobs declare no environment (that would change their OIDC subject), so they read repository variables.
+    const prefix = `PLAN_${env.name.toUpperCase()}_`;
+    for (const [suffix, value] of Object.entries({ AZURE_CLIENT_ID: this.planIdentity.clientId, AZURE_TENANT_ID: client.tenantId, AZURE_SUBSCRIPTION_ID: client.subscriptionId })) {
+      new ActionsVariable(this, `plan-variable-${suffix}`, { repository: repository.split('/')[1], variableName: `${prefix}${suffix}`, value });
+    }
+
     new TerraformOutput(this, 'registry_id', { value: this.registry.id, description: 'Resource ID of the container registry' });
     new TerraformOutput(this, 'registry_name', { value: this.registry.name, description: 'Name of the container registry' });
     new TerraformOutput(this, 'registry_login_server', { value: this.registry.loginServer, description: 'Login server of the container registry' });
     new TerraformOutput(this, 'cluster_id', { value: this.cluster.id, description: 'Resource ID of the AKS cluster' });
     new TerraformOutput(this, 'cluster_name', { value: this.cluster.name, description: 'Name of the AKS cluster' });
     new TerraformOutput(this, 'cluster_oidc_issuer_url', { value: this.cluster.oidcIssuerUrl, description: 'OIDC issuer URL of the AKS cluster' });
+    new TerraformOutput(this, 'github_deploy_client_id', { value: this.deployIdentity.clientId, description: 'Client ID GitHub Actions deploys as (environment secret AZURE_CLIENT_ID)' });
+    new TerraformOutput(this, 'github_plan_client_id', { value: this.planIdentity.clientId, description: 'Client ID pull-request plans run as (read-only)' });
   }
 }

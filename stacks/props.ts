@@ -1,6 +1,8 @@
 import type { ContainerRegistryProps } from '../constructs/container-registry';
 import type { KubernetesClusterProps } from '../constructs/kubernetes-cluster';
-import type { EnvironmentConfig } from './environments';
+import type { GithubActionsIdentityProps } from '../constructs/github-actions-identity';
+import type { GithubEnvironmentProps } from '../constructs/github-environment';
+import type { EnvironmentConfig, StateConfig } from './environments';
 
 /** The registry props an environment's config stands for. Used by the stack and by config validation alike. */
 export function registryProps(env: EnvironmentConfig, resourceGroupName = env.resourceGroupName): ContainerRegistryProps {
@@ -43,4 +45,54 @@ export function clusterProps(
     logAnalyticsWorkspaceId,
     tags: env.tags,
   };
+}
+
+/** The identity GitHub Actions deploys the environment's application as: trusts the environment's GitHub environment subject only. */
+export function deployIdentityProps(env: EnvironmentConfig, repository: string, resourceGroupName = env.resourceGroupName): GithubActionsIdentityProps {
+  return {
+    name: `id-github-deploy-${env.name}`,
+    resourceGroupName,
+    location: env.location,
+    repository,
+    environments: [env.github.environment],
+    resourceTags: env.tags,
+  };
+}
+
+/** The read-only identity that pull-request jobs plan as: trusts `repo:<owner>/<name>:pull_request` only. */
+export function planIdentityProps(env: EnvironmentConfig, repository: string, resourceGroupName = env.resourceGroupName): GithubActionsIdentityProps {
+  return {
+    name: `id-github-plan-${env.name}`,
+    resourceGroupName,
+    location: env.location,
+    repository,
+    pullRequests: true,
+    resourceTags: env.tags,
+  };
+}
+
+/** The GitHub environment's settings; the stack adds the secrets and variables, which reference deployed resources. */
+export function githubEnvironmentProps(
+  env: EnvironmentConfig,
+  repository: string,
+  secrets: Record<string, string> = {},
+  variables: Record<string, string> = {},
+): GithubEnvironmentProps {
+  const { users, teams } = env.github.reviewers;
+  return {
+    repository,
+    environment: env.github.environment,
+    reviewers: users.length + teams.length > 0 ? { users, teams } : undefined,
+    protectedBranchesOnly: env.github.protectedBranchesOnly,
+    secrets,
+    variables,
+  };
+}
+
+/** Resource ID of the environment's state container, the scope of the state roles. */
+export function stateContainerScope(state: StateConfig, env: EnvironmentConfig): string {
+  return (
+    `/subscriptions/${state.subscriptionId}/resourceGroups/${state.resourceGroupName}` +
+    `/providers/Microsoft.Storage/storageAccounts/${state.storageAccountName}/blobServices/default/containers/${env.stateContainerName}`
+  );
 }

@@ -1,13 +1,17 @@
-import { validateCluster } from '../constructs/kubernetes-cluster';
+import { validateCluster, validateNamespace } from '../constructs/kubernetes-cluster';
+import { checkRepository } from '../constructs/github';
+import { validateGithubEnvironment } from '../constructs/github-environment';
 import { validateRegistry } from '../constructs/container-registry';
 import { REGION_ALLOWED, isAzureRegion } from '../constructs/regions';
 import { GUID, GUID_ALLOWED, Problems, describe } from '../constructs/validation';
 import { ENVIRONMENT_NAMES, EnvironmentConfig, PlatformConfig } from './environments';
-import { clusterProps, registryProps } from './props';
+import { clusterProps, githubEnvironmentProps, registryProps } from './props';
 
 const RESOURCE_GROUP = /^[-\w.()]{1,89}[-\w()]$/u;
 const RESOURCE_GROUP_ALLOWED = '1-90 letters, digits, underscores, hyphens, periods or parentheses, not ending in a period';
 const STORAGE_ACCOUNT = /^[a-z0-9]{3,24}$/;
+/** A repository path in a registry: lowercase alphanumerics separated by `.`, `_`, `-` or `/`. */
+const IMAGE_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
 const CONTAINER = /^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/;
 
 /**
@@ -18,6 +22,7 @@ const CONTAINER = /^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/;
 export function validateConfig(config: PlatformConfig): string[] {
   const p = new Problems();
   if (!p.object('config', config)) return p.list;
+  checkRepository(p, 'repository', config.repository);
   validateState(p, config.state);
 
   if (!p.object('environments', config.environments)) return p.list;
@@ -29,6 +34,7 @@ export function validateConfig(config: PlatformConfig): string[] {
   }
   const registryNames: string[] = [];
   const clusterKeys: string[] = [];
+  const githubEnvironments: string[] = [];
   for (const name of ENVIRONMENT_NAMES) {
     const env = envs[name];
     if (env === undefined) {
@@ -40,9 +46,11 @@ export function validateConfig(config: PlatformConfig): string[] {
     validateEnvironment(p, `environments.${name}`, name, e);
     if (typeof e.registry === 'object' && e.registry !== null && typeof e.registry.name === 'string') registryNames.push(e.registry.name.toLowerCase());
     if (typeof e.cluster === 'object' && e.cluster !== null) clusterKeys.push(`${e.resourceGroupName}/${e.cluster.name}`);
+    if (typeof e.github === 'object' && e.github !== null && typeof e.github.environment === 'string') githubEnvironments.push(e.github.environment);
   }
   p.unique('environments.*.registry.name (registry names are global)', registryNames);
   p.unique('environments.*.cluster.name (within one resource group)', clusterKeys);
+  p.unique('environments.*.github.environment (each environment trusts its own GitHub environment)', githubEnvironments, (n) => n.toLowerCase());
   return p.list;
 }
 
@@ -77,6 +85,11 @@ function validateEnvironment(p: Problems, path: string, key: string, env: Enviro
       if (!problem.startsWith('tags') && !problem.startsWith('location') && !problem.startsWith('resourceGroupName')) p.add(`${path}.registry.${problem}`);
     }
   }
+  validateGithub(p, path, env);
+  if (p.object(`${path}.app`, env.app)) {
+    for (const problem of validateNamespace(env.app.namespace, `${path}.app.namespace`)) p.add(problem);
+    p.string(`${path}.app.imageName`, env.app.imageName, IMAGE_NAME, 'a registry repository name: lowercase letters and digits separated by ".", "_", "-" or "/"');
+  }
   if (p.object(`${path}.cluster`, env.cluster)) {
     const cluster = env.cluster as unknown as Record<string, unknown>;
     if (cluster.userNodePool !== undefined && !p.object(`${path}.cluster.userNodePool`, cluster.userNodePool)) return;
@@ -85,4 +98,15 @@ function validateEnvironment(p: Problems, path: string, key: string, env: Enviro
       p.add(`${path}.cluster.${problem.replace(/^userNodePools\[0\]/, 'userNodePool')}`);
     }
   }
+}
+
+function validateGithub(p: Problems, path: string, env: EnvironmentConfig): void {
+  if (!p.object(`${path}.github`, env.github) || !p.object(`${path}.github.reviewers`, env.github.reviewers)) return;
+  const users = p.array(`${path}.github.reviewers.users`, env.github.reviewers.users, false);
+  const teams = p.array(`${path}.github.reviewers.teams`, env.github.reviewers.teams, false);
+  if (!Array.isArray(env.github.reviewers.users) || !Array.isArray(env.github.reviewers.teams)) return;
+  if (users.length + teams.length === 0 && env.protected === true) {
+    p.add(`${path}.github.reviewers: a protected environment needs at least one required reviewer (user or team ID)`);
+  }
+  for (const problem of validateGithubEnvironment(githubEnvironmentProps(env, 'owner/repository'))) p.add(`${path}.github.${problem}`);
 }

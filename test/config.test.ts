@@ -53,6 +53,22 @@ describe('validateConfig', () => {
     ]);
   });
 
+  test('GitHub and application settings are checked with the constructs\' rules', () => {
+    const c = configCopy();
+    c.repository = 'contoso';
+    c.environments.staging.github.environment = 'PROD';
+    c.environments.prod.github.reviewers = { users: [], teams: [] };
+    c.environments.dev.app.namespace = 'AI_App';
+    c.environments.dev.app.imageName = 'AI App';
+    expect(validateConfig(c as PlatformConfig)).toEqual([
+      'repository: "contoso" is not allowed: owner/name, for example contoso/ai-platform',
+      'environments.dev.app.namespace: "AI_App" is not allowed: a Kubernetes namespace: 1-63 lowercase letters, digits or hyphens, alphanumeric at both ends',
+      'environments.dev.app.imageName: "AI App" is not allowed: a registry repository name: lowercase letters and digits separated by ".", "_", "-" or "/"',
+      'environments.prod.github.reviewers: a protected environment needs at least one required reviewer (user or team ID)',
+      'environments.*.github.environment (each environment trusts its own GitHub environment): "prod" appears more than once; each entry must be unique',
+    ]);
+  });
+
   test('wrong types are problems, not TypeErrors', () => {
     const c = configCopy() as unknown as Record<string, unknown> & { environments: Record<string, Record<string, unknown>> };
     c.environments.dev.registry = null;

@@ -4,7 +4,7 @@ import { PlatformStack } from '../stacks/platform-stack';
 import { TfJson, only, ref, resources, synthStack } from './helpers';
 
 const synthEnv = (name: (typeof ENVIRONMENT_NAMES)[number]): TfJson =>
-  synthStack(new PlatformStack(Testing.app(), `platform-${name}`, { env: config.environments[name], state: config.state }));
+  synthStack(new PlatformStack(Testing.app(), `platform-${name}`, { env: config.environments[name], state: config.state, repository: config.repository }));
 const stacks = Object.fromEntries(ENVIRONMENT_NAMES.map((n) => [n, synthEnv(n)])) as Record<(typeof ENVIRONMENT_NAMES)[number], TfJson>;
 const first = (v: unknown) => (Array.isArray(v) ? v[0] : v) as Record<string, unknown>;
 
@@ -105,5 +105,127 @@ describe('per-environment differences', () => {
   test('each environment has its own state key and container', () => {
     const keys = ENVIRONMENT_NAMES.map((n) => JSON.stringify((stacks[n].terraform as { backend: unknown }).backend));
     expect(new Set(keys).size).toBe(3);
+  });
+});
+
+describe('GitHub Actions wiring', () => {
+  const REPO = config.repository;
+  const assignments = (tf: TfJson) => Object.values(resources(tf, 'azurerm_role_assignment'));
+  const identityRef = (tf: TfJson, name: string, attr: string) => {
+    const [id] = Object.entries(resources(tf, 'azurerm_user_assigned_identity')).find(([, r]) => r.name === name) ?? [];
+    if (!id) throw new Error(`no identity ${name}`);
+    return `\${azurerm_user_assigned_identity.${id}.${attr}}`;
+  };
+  const credentialsOf = (tf: TfJson, identityName: string) =>
+    Object.values(resources(tf, 'azurerm_federated_identity_credential')).filter((c) => c.parent_id === identityRef(tf, identityName, 'id'));
+
+  describe.each(ENVIRONMENT_NAMES)('platform-%s', (name) => {
+    const tf = stacks[name];
+    const env = config.environments[name];
+    const deploy = `id-github-deploy-${name}`;
+    const plan = `id-github-plan-${name}`;
+    const stateScope =
+      `/subscriptions/${config.state.subscriptionId}/resourceGroups/${config.state.resourceGroupName}/providers/Microsoft.Storage/storageAccounts/` +
+      `${config.state.storageAccountName}/blobServices/default/containers/${env.stateContainerName}`;
+
+    test('the deploy identity trusts exactly the environment subject', () => {
+      expect(credentialsOf(tf, deploy)).toEqual([
+        expect.objectContaining({
+          subject: `repo:${REPO}:environment:${env.github.environment}`,
+          issuer: 'https://token.actions.githubusercontent.com',
+          audience: ['api://AzureADTokenExchange'],
+        }),
+      ]);
+    });
+
+    test('the plan identity trusts exactly the pull_request subject', () => {
+      expect(credentialsOf(tf, plan).map((c) => c.subject)).toEqual([`repo:${REPO}:pull_request`]);
+    });
+
+    test('each role: name, scope and principal, as references', () => {
+      const registryId = ref(tf, 'azurerm_container_registry', 'id');
+      const clusterId = ref(tf, 'azurerm_kubernetes_cluster', 'id');
+      const kubelet = `\${${ref(tf, 'azurerm_kubernetes_cluster', 'kubelet_identity').slice(2, -1)}[0].object_id}`;
+      const actual = assignments(tf).map((a) => ({ role: a.role_definition_name, scope: a.scope, principal: a.principal_id }));
+      expect(actual).toEqual(
+        expect.arrayContaining([
+          { role: 'AcrPull', scope: registryId, principal: kubelet },
+          { role: 'AcrPush', scope: registryId, principal: identityRef(tf, deploy, 'principal_id') },
+          { role: 'Azure Kubernetes Service Cluster User Role', scope: clusterId, principal: identityRef(tf, deploy, 'principal_id') },
+          { role: 'Azure Kubernetes Service RBAC Writer', scope: `${clusterId}/namespaces/${env.app.namespace}`, principal: identityRef(tf, deploy, 'principal_id') },
+          { role: 'Storage Blob Data Contributor', scope: stateScope, principal: identityRef(tf, deploy, 'principal_id') },
+          { role: 'Reader', scope: ref(tf, 'azurerm_resource_group', 'id'), principal: identityRef(tf, plan, 'principal_id') },
+          { role: 'Storage Blob Data Reader', scope: stateScope, principal: identityRef(tf, plan, 'principal_id') },
+        ]),
+      );
+      expect(actual).toHaveLength(7);
+    });
+
+    test('the plan identity has no push or deploy rights', () => {
+      const planRoles = assignments(tf).filter((a) => a.principal_id === identityRef(tf, plan, 'principal_id')).map((a) => a.role_definition_name);
+      expect(planRoles.sort()).toEqual(['Reader', 'Storage Blob Data Reader']);
+    });
+
+    test('no role at subscription or resource-group scope except the plan Reader, and no broad role anywhere', () => {
+      for (const a of assignments(tf)) {
+        expect(['Owner', 'Contributor', 'User Access Administrator']).not.toContain(a.role_definition_name);
+        const scope = String(a.scope);
+        expect(scope).not.toMatch(/^\/subscriptions\/[^/]+$/);
+        if (scope === ref(tf, 'azurerm_resource_group', 'id')) expect(a.role_definition_name).toBe('Reader');
+        expect(scope).not.toMatch(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+$/);
+      }
+    });
+
+    test('the GitHub environment carries the AZURE_* secrets as references, never literals', () => {
+      const envRef = ref(tf, 'github_repository_environment', 'environment');
+      const secrets = Object.fromEntries(Object.values(resources(tf, 'github_actions_environment_secret')).map((s) => [s.secret_name, s]));
+      expect(Object.keys(secrets).sort()).toEqual(['AZURE_CLIENT_ID', 'AZURE_SUBSCRIPTION_ID', 'AZURE_TENANT_ID']);
+      expect(secrets.AZURE_CLIENT_ID).toMatchObject({ environment: envRef, plaintext_value: identityRef(tf, deploy, 'client_id') });
+      expect(secrets.AZURE_TENANT_ID).toMatchObject({ environment: envRef, plaintext_value: '${data.azurerm_client_config.client.tenant_id}' });
+      expect(secrets.AZURE_SUBSCRIPTION_ID).toMatchObject({ environment: envRef, plaintext_value: '${data.azurerm_client_config.client.subscription_id}' });
+    });
+
+    test('the GitHub environment carries the variables the workflows read', () => {
+      const vars = Object.fromEntries(Object.values(resources(tf, 'github_actions_environment_variable')).map((v) => [v.variable_name, v.value]));
+      expect(vars).toEqual({
+        ACR_NAME: ref(tf, 'azurerm_container_registry', 'name'),
+        ACR_LOGIN_SERVER: ref(tf, 'azurerm_container_registry', 'login_server'),
+        AKS_CLUSTER: ref(tf, 'azurerm_kubernetes_cluster', 'name'),
+        RESOURCE_GROUP: ref(tf, 'azurerm_resource_group', 'name'),
+        NAMESPACE: env.app.namespace,
+        IMAGE_NAME: env.app.imageName,
+      });
+    });
+
+    test('pull-request jobs read the plan identity from repository variables', () => {
+      const vars = Object.fromEntries(Object.values(resources(tf, 'github_actions_variable')).map((v) => [v.variable_name, v.value]));
+      const prefix = `PLAN_${name.toUpperCase()}_`;
+      expect(vars).toEqual({
+        [`${prefix}AZURE_CLIENT_ID`]: identityRef(tf, plan, 'client_id'),
+        [`${prefix}AZURE_TENANT_ID`]: '${data.azurerm_client_config.client.tenant_id}',
+        [`${prefix}AZURE_SUBSCRIPTION_ID`]: '${data.azurerm_client_config.client.subscription_id}',
+      });
+    });
+
+    test('the github provider owner comes from config and no token is in code', () => {
+      expect(tf.provider?.github).toEqual([{ owner: REPO.split('/')[0] }]);
+    });
+
+    test('outputs both client IDs', () => {
+      expect(tf.output).toMatchObject({
+        github_deploy_client_id: { value: identityRef(tf, deploy, 'client_id') },
+        github_plan_client_id: { value: identityRef(tf, plan, 'client_id') },
+      });
+    });
+  });
+
+  test('prod requires reviewers and deploys only from protected branches', () => {
+    expect(only(stacks.prod, 'github_repository_environment')).toMatchObject({
+      environment: 'prod',
+      reviewers: [{ users: [...config.environments.prod.github.reviewers.users], teams: [...config.environments.prod.github.reviewers.teams] }],
+      prevent_self_review: true,
+      deployment_branch_policy: { protected_branches: true, custom_branch_policies: false },
+    });
+    expect(only(stacks.dev, 'github_repository_environment').reviewers).toBeUndefined();
   });
 });

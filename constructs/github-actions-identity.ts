@@ -1,0 +1,114 @@
+import { Construct } from 'constructs';
+import { FederatedIdentityCredential } from '@cdktf/provider-azurerm/lib/federated-identity-credential';
+import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
+import { CREDENTIAL_NAME, MAX_FEDERATED_CREDENTIALS, TrustedSubject, addFederatedCredentials } from './federated-credentials';
+import { ENVIRONMENT_NAME, ENVIRONMENT_NAME_ALLOWED, GITHUB_OIDC_ISSUER, REF_NAME, REF_NAME_ALLOWED, checkRepository } from './github';
+import { IPrincipal, PrincipalType } from './principal';
+import { REGION_ALLOWED, isAzureRegion } from './regions';
+import { Problems, isToken, throwIfInvalid } from './validation';
+
+export interface GithubActionsIdentityProps {
+  /** Name of the user-assigned managed identity: 3-128 letters, digits, hyphens or underscores, starting with a letter or digit. */
+  readonly name: string;
+  readonly resourceGroupName: string;
+  readonly location: string;
+  /** The repository whose workflows may sign in, `owner/name`. */
+  readonly repository: string;
+  /** Trust jobs that declare `environment: <name>`: subject `repo:owner/name:environment:<name>`. @default - none */
+  readonly environments?: readonly string[];
+  /** Trust jobs on pushes to these branches, when they declare no environment: subject `repo:owner/name:ref:refs/heads/<branch>`. @default - none */
+  readonly branches?: readonly string[];
+  /** Trust jobs on these tags, when they declare no environment: subject `repo:owner/name:ref:refs/tags/<tag>`. @default - none */
+  readonly tags?: readonly string[];
+  /** Trust jobs triggered by pull requests, when they declare no environment: subject `repo:owner/name:pull_request`. @default false */
+  readonly pullRequests?: boolean;
+  /** Azure tags on the identity. @default - none */
+  readonly resourceTags?: Readonly<Record<string, string>>;
+}
+
+export const IDENTITY_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_-]{2,127}$/;
+
+const credentialName = (kind: string, value: string) => `github-${kind}-${value.replace(/[^A-Za-z0-9_-]/g, '-')}`.slice(0, 120);
+
+/** The exact subjects the props describe, in a stable order: environments, branches, tags, pull requests. */
+export function githubSubjects(props: GithubActionsIdentityProps): TrustedSubject[] {
+  const repo = `repo:${props.repository}`;
+  return [
+    ...(props.environments ?? []).map((e) => ({ credentialName: credentialName('env', e), subject: `${repo}:environment:${e}` })),
+    ...(props.branches ?? []).map((b) => ({ credentialName: credentialName('branch', b), subject: `${repo}:ref:refs/heads/${b}` })),
+    ...(props.tags ?? []).map((t) => ({ credentialName: credentialName('tag', t), subject: `${repo}:ref:refs/tags/${t}` })),
+    ...(props.pullRequests ? [{ credentialName: 'github-pull-request', subject: `${repo}:pull_request` }] : []),
+  ];
+}
+
+/** Every problem with `props`, one string each naming the field and what is allowed. Pure. */
+export function validateGithubActionsIdentity(props: GithubActionsIdentityProps): string[] {
+  const p = new Problems();
+  if (!p.object('props', props)) return p.list;
+  p.string('name', props.name, IDENTITY_NAME, '3-128 letters, digits, hyphens or underscores, starting with a letter or digit');
+  p.string('resourceGroupName', props.resourceGroupName, /^[-\w.()]{1,89}[-\w()]$/u, '1-90 letters, digits, underscores, hyphens, periods or parentheses, not ending in a period');
+  if (p.string('location', props.location, /\S/, REGION_ALLOWED) && !isToken(props.location) && !isAzureRegion(props.location)) {
+    p.add(`location: "${props.location}" is not an Azure region; use ${REGION_ALLOWED}`);
+  }
+  checkRepository(p, 'repository', props.repository);
+  const envs = p.array('environments', props.environments);
+  envs.forEach((e, i) => p.string(`environments[${i}]`, e, ENVIRONMENT_NAME, ENVIRONMENT_NAME_ALLOWED));
+  p.unique('environments', envs, (e) => e.toLowerCase());
+  for (const field of ['branches', 'tags'] as const) {
+    const refs = p.array(field, props[field]);
+    refs.forEach((r, i) => p.string(`${field}[${i}]`, r, REF_NAME, REF_NAME_ALLOWED));
+    p.unique(field, refs);
+  }
+  p.boolean('pullRequests', props.pullRequests);
+  p.tags('resourceTags', props.resourceTags);
+  if (p.list.length > 0) return p.list;
+
+  const subjects = githubSubjects(props);
+  if (subjects.length === 0) p.add('environments, branches, tags, pullRequests: trust at least one GitHub subject, or the identity is unusable');
+  if (subjects.length > MAX_FEDERATED_CREDENTIALS) {
+    p.add(`environments, branches, tags, pullRequests: ${subjects.length} subjects, but Entra ID allows at most ${MAX_FEDERATED_CREDENTIALS} federated credentials per identity`);
+  }
+  for (const s of subjects) {
+    if (!CREDENTIAL_NAME.test(s.credentialName)) p.add(`federated credential name "${s.credentialName}": must be 3-120 letters, digits, hyphens or underscores, starting with a letter or digit`);
+  }
+  p.unique('federated credential names (derived from environments, branches and tags)', subjects.map((s) => s.credentialName), (n) => n.toLowerCase());
+  return p.list;
+}
+
+/**
+ * A user-assigned managed identity that GitHub Actions signs in as through OIDC: one federated credential per
+ * trusted subject, issuer `https://token.actions.githubusercontent.com`, audience `api://AzureADTokenExchange`.
+ * No app registration, no client secret, nothing that expires. It holds no role until one is granted to it.
+ */
+export class GithubActionsIdentity extends Construct implements IPrincipal {
+  public readonly resource: UserAssignedIdentity;
+  /** The federated credentials, by credential name. */
+  public readonly credentials: Readonly<Record<string, FederatedIdentityCredential>>;
+  /** The exact OIDC subjects this identity trusts. */
+  public readonly subjects: readonly string[];
+  public readonly id: string;
+  /** What `azure/login` takes as `client-id`. */
+  public readonly clientId: string;
+  public readonly principalId: string;
+  public readonly principalType: PrincipalType = 'ServicePrincipal';
+  public readonly tenantId: string;
+
+  constructor(scope: Construct, id: string, props: GithubActionsIdentityProps) {
+    super(scope, id);
+    throwIfInvalid(`GitHub Actions identity "${this.node.path}"`, validateGithubActionsIdentity(props));
+    this.resource = new UserAssignedIdentity(this, 'resource', {
+      name: props.name,
+      resourceGroupName: props.resourceGroupName,
+      location: props.location,
+      tags: props.resourceTags ? { ...props.resourceTags } : undefined,
+    });
+    const subjects = githubSubjects(props);
+    const credentials = addFederatedCredentials(this, this.resource, GITHUB_OIDC_ISSUER, subjects);
+    this.credentials = credentials;
+    this.subjects = subjects.map((s) => s.subject);
+    this.id = this.resource.id;
+    this.clientId = this.resource.clientId;
+    this.principalId = this.resource.principalId;
+    this.tenantId = this.resource.tenantId;
+  }
+}

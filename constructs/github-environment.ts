@@ -1,0 +1,100 @@
+import { Construct } from 'constructs';
+import { ActionsEnvironmentSecret } from '@cdktf/provider-github/lib/actions-environment-secret';
+import { ActionsEnvironmentVariable } from '@cdktf/provider-github/lib/actions-environment-variable';
+import { RepositoryEnvironment } from '@cdktf/provider-github/lib/repository-environment';
+import { ACTIONS_NAME, ACTIONS_NAME_ALLOWED, ENVIRONMENT_NAME, ENVIRONMENT_NAME_ALLOWED, checkRepository } from './github';
+import { Problems, isToken, throwIfInvalid } from './validation';
+
+/** Who must approve a deployment to the environment: GitHub user and team IDs (numbers, not logins). */
+export interface EnvironmentReviewers {
+  /** @default - none */
+  readonly users?: readonly number[];
+  /** @default - none */
+  readonly teams?: readonly number[];
+}
+
+export interface GithubEnvironmentProps {
+  /** The repository, `owner/name`; the github provider's owner must be the same owner. */
+  readonly repository: string;
+  /** The GitHub environment's name; jobs that declare `environment: <name>` get its secrets and variables. */
+  readonly environment: string;
+  /** Required reviewers, at most 6 users and teams in all. @default - no approval needed */
+  readonly reviewers?: EnvironmentReviewers;
+  /** Let a reviewer approve a run they triggered. @default false when reviewers are set */
+  readonly allowSelfReview?: boolean;
+  /** Deploy only from branches with branch protection rules. @default false */
+  readonly protectedBranchesOnly?: boolean;
+  /**
+   * Environment secrets. Terraform stores these values in its state, so they must be identifiers
+   * (client, tenant and subscription IDs), never credentials.
+   */
+  readonly secrets: Readonly<Record<string, string>>;
+  /** Environment variables (visible in logs). */
+  readonly variables: Readonly<Record<string, string>>;
+}
+
+/** Every problem with `props`, one string each naming the field and what is allowed. Pure. */
+export function validateGithubEnvironment(props: GithubEnvironmentProps): string[] {
+  const p = new Problems();
+  if (!p.object('props', props)) return p.list;
+  checkRepository(p, 'repository', props.repository);
+  p.string('environment', props.environment, ENVIRONMENT_NAME, ENVIRONMENT_NAME_ALLOWED);
+  p.boolean('allowSelfReview', props.allowSelfReview);
+  p.boolean('protectedBranchesOnly', props.protectedBranchesOnly);
+  if (props.reviewers !== undefined && p.object('reviewers', props.reviewers)) {
+    const users = p.array('reviewers.users', props.reviewers.users);
+    const teams = p.array('reviewers.teams', props.reviewers.teams);
+    users.forEach((u, i) => p.integer(`reviewers.users[${i}]`, u, 1, Number.MAX_SAFE_INTEGER));
+    teams.forEach((t, i) => p.integer(`reviewers.teams[${i}]`, t, 1, Number.MAX_SAFE_INTEGER));
+    if (users.length + teams.length > 6) p.add(`reviewers: GitHub allows at most 6 required reviewers, got ${users.length + teams.length}`);
+    if (users.length + teams.length === 0) p.add('reviewers: list at least one user or team ID, or leave reviewers out');
+  }
+  const names: string[] = [];
+  for (const kind of ['secrets', 'variables'] as const) {
+    if (!p.object(kind, props[kind])) continue;
+    for (const [name, value] of Object.entries(props[kind])) {
+      p.string(`${kind}.${name} (name)`, name, ACTIONS_NAME, ACTIONS_NAME_ALLOWED);
+      if (!isToken(value) && (typeof value !== 'string' || value.trim() === '')) p.add(`${kind}.${name}: must be a non-empty string`);
+      names.push(name);
+    }
+  }
+  p.unique('secrets and variables (names are case-insensitive)', names, (n) => n.toUpperCase());
+  return p.list;
+}
+
+/**
+ * A GitHub deployment environment with its secrets and variables, which jobs that declare
+ * `environment: <name>` receive. With reviewers, such jobs wait for approval.
+ */
+export class GithubEnvironment extends Construct {
+  public readonly resource: RepositoryEnvironment;
+  public readonly secrets: Readonly<Record<string, ActionsEnvironmentSecret>>;
+  public readonly variables: Readonly<Record<string, ActionsEnvironmentVariable>>;
+
+  constructor(scope: Construct, id: string, props: GithubEnvironmentProps) {
+    super(scope, id);
+    throwIfInvalid(`GitHub environment "${this.node.path}"`, validateGithubEnvironment(props));
+    const repository = props.repository.split('/')[1];
+    const reviewers = props.reviewers;
+    this.resource = new RepositoryEnvironment(this, 'resource', {
+      repository,
+      environment: props.environment,
+      reviewers: reviewers ? [{ users: reviewers.users ? [...reviewers.users] : undefined, teams: reviewers.teams ? [...reviewers.teams] : undefined }] : undefined,
+      preventSelfReview: reviewers ? !(props.allowSelfReview ?? false) : undefined,
+      deploymentBranchPolicy: props.protectedBranchesOnly ? { protectedBranches: true, customBranchPolicies: false } : undefined,
+    });
+    const environment = this.resource.environment;
+    this.secrets = Object.fromEntries(
+      Object.entries(props.secrets).map(([name, value]) => [
+        name,
+        new ActionsEnvironmentSecret(this, `secret-${name}`, { repository, environment, secretName: name, plaintextValue: value }),
+      ]),
+    );
+    this.variables = Object.fromEntries(
+      Object.entries(props.variables).map(([name, value]) => [
+        name,
+        new ActionsEnvironmentVariable(this, `variable-${name}`, { repository, environment, variableName: name, value }),
+      ]),
+    );
+  }
+}

@@ -1,0 +1,58 @@
+import { GithubEnvironment, GithubEnvironmentProps, validateGithubEnvironment } from '../constructs/github-environment';
+import { errorOf, only, ref, resources, synthScope } from './helpers';
+
+const base: GithubEnvironmentProps = {
+  repository: 'contoso/ai-platform',
+  environment: 'prod',
+  secrets: { AZURE_CLIENT_ID: '00000000-0000-0000-0000-000000000001' },
+  variables: { ACR_NAME: 'acrexample' },
+};
+const synth = (props: Partial<GithubEnvironmentProps> = {}) => synthScope((scope) => new GithubEnvironment(scope, 'env', { ...base, ...props }));
+
+describe('GithubEnvironment', () => {
+  test('an environment without reviewers or branch policy by default', () => {
+    expect(only(synth(), 'github_repository_environment')).toEqual(expect.objectContaining({ repository: 'ai-platform', environment: 'prod' }));
+    const env = only(synth(), 'github_repository_environment');
+    expect(env.reviewers).toBeUndefined();
+    expect(env.deployment_branch_policy).toBeUndefined();
+  });
+
+  test('required reviewers, no self-review, protected branches only', () => {
+    const env = only(synth({ reviewers: { users: [1], teams: [2] }, protectedBranchesOnly: true }), 'github_repository_environment');
+    expect(env).toMatchObject({
+      reviewers: [{ users: [1], teams: [2] }],
+      prevent_self_review: true,
+      deployment_branch_policy: { protected_branches: true, custom_branch_policies: false },
+    });
+  });
+
+  test('secrets and variables belong to the environment resource', () => {
+    const tf = synth();
+    const envName = ref(tf, 'github_repository_environment', 'environment');
+    expect(only(tf, 'github_actions_environment_secret')).toEqual(expect.objectContaining({
+      repository: 'ai-platform', environment: envName, secret_name: 'AZURE_CLIENT_ID', plaintext_value: '00000000-0000-0000-0000-000000000001',
+    }));
+    expect(only(tf, 'github_actions_environment_variable')).toEqual(expect.objectContaining({
+      repository: 'ai-platform', environment: envName, variable_name: 'ACR_NAME', value: 'acrexample',
+    }));
+    expect(Object.keys(resources(tf, 'github_actions_environment_secret'))).toHaveLength(1);
+  });
+});
+
+describe('GithubEnvironment validation', () => {
+  const cases: Array<[string, Partial<GithubEnvironmentProps>, string]> = [
+    ['bad repository', { repository: 'nope' }, 'repository: "nope" is not allowed: owner/name'],
+    ['environment with a colon', { environment: 'a:b' }, 'environment: "a:b" is not allowed'],
+    ['more than 6 reviewers', { reviewers: { users: [1, 2, 3, 4], teams: [5, 6, 7] } }, 'reviewers: GitHub allows at most 6 required reviewers, got 7'],
+    ['reviewer login instead of ID', { reviewers: { users: ['octocat' as unknown as number] } }, 'reviewers.users[0]: must be a whole number from 1 to'],
+    ['empty reviewers', { reviewers: {} }, 'reviewers: list at least one user or team ID, or leave reviewers out'],
+    ['secret name with GITHUB_ prefix', { secrets: { GITHUB_X: 'v' } }, 'secrets.GITHUB_X (name): "GITHUB_X" is not allowed: letters, digits and underscores, not starting with a digit or GITHUB_'],
+    ['variable name with a hyphen', { variables: { 'ACR-NAME': 'v' } }, 'variables.ACR-NAME (name): "ACR-NAME" is not allowed'],
+    ['empty secret value', { secrets: { AZURE_CLIENT_ID: '' } }, 'secrets.AZURE_CLIENT_ID: must be a non-empty string'],
+    ['a secret and a variable with one name', { variables: { azure_client_id: 'x' } }, 'secrets and variables (names are case-insensitive): "azure_client_id" appears more than once'],
+  ];
+  test.each(cases)('%s', (_, props, message) => {
+    expect(validateGithubEnvironment({ ...base, ...props }).join('\n')).toContain(message);
+    expect(errorOf(() => synth(props))).toContain(message);
+  });
+});

@@ -7,3 +7,5 @@ export * from './federated-credentials';
 export * from './github';
 export * from './github-actions-identity';
 export * from './github-environment';
+export * from './workload-identity';
+export * from './app-release';

@@ -1,5 +1,6 @@
 import type { ClusterSkuTier, NodePoolProps } from '../constructs/kubernetes-cluster';
 import type { GeoReplication, RegistrySku } from '../constructs/container-registry';
+import type { ResourceQuantities } from '../constructs/app-release';
 
 export type EnvironmentName = 'dev' | 'staging' | 'prod';
 export const ENVIRONMENT_NAMES: readonly EnvironmentName[] = ['dev', 'staging', 'prod'];
@@ -60,6 +61,16 @@ export interface AppConfig {
   readonly namespace: string;
   /** Repository name of the image in the registry: `<login server>/<imageName>`. */
   readonly imageName: string;
+  /** Helm release name. */
+  readonly releaseName: string;
+  /** The pods' ServiceAccount, federated with the app's workload identity. */
+  readonly serviceAccountName: string;
+  /** Pods when autoscaling is off; the HPA's floor applies otherwise. */
+  readonly replicaCount: number;
+  readonly autoscaling: { readonly minReplicas: number; readonly maxReplicas: number; readonly targetCPUUtilizationPercentage: number };
+  readonly resources: { readonly requests: ResourceQuantities; readonly limits: ResourceQuantities };
+  /** Keep this many pods through voluntary disruptions (node drains, upgrades); off where one replica would block drains. */
+  readonly podDisruptionBudget: { readonly enabled: boolean; readonly minAvailable: number };
 }
 
 export interface EnvironmentConfig {
@@ -134,7 +145,17 @@ export const config: PlatformConfig = {
         privateClusterEnabled: false,
       },
       github: { environment: 'dev', reviewers: { users: [], teams: [] }, protectedBranchesOnly: false },
-      app: { namespace: 'ai-app-dev', imageName: 'ai-app' },
+      app: {
+        namespace: 'ai-app-dev',
+        imageName: 'ai-app',
+        releaseName: 'ai-app',
+        serviceAccountName: 'ai-app',
+        replicaCount: 1,
+        autoscaling: { minReplicas: 1, maxReplicas: 3, targetCPUUtilizationPercentage: 70 },
+        resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '500m', memory: '512Mi' } },
+        // Weakened for dev: a single replica, so no disruption budget (it would block node drains).
+        podDisruptionBudget: { enabled: false, minAvailable: 1 },
+      },
       tags: { environment: 'dev', workload: 'ai-app', 'managed-by': 'cdktf' },
     },
     staging: {
@@ -167,7 +188,16 @@ export const config: PlatformConfig = {
         privateClusterEnabled: false,
       },
       github: { environment: 'staging', reviewers: { users: [], teams: [] }, protectedBranchesOnly: false },
-      app: { namespace: 'ai-app-staging', imageName: 'ai-app' },
+      app: {
+        namespace: 'ai-app-staging',
+        imageName: 'ai-app',
+        releaseName: 'ai-app',
+        serviceAccountName: 'ai-app',
+        replicaCount: 2,
+        autoscaling: { minReplicas: 2, maxReplicas: 5, targetCPUUtilizationPercentage: 70 },
+        resources: { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1', memory: '1Gi' } },
+        podDisruptionBudget: { enabled: true, minAvailable: 1 },
+      },
       tags: { environment: 'staging', workload: 'ai-app', 'managed-by': 'cdktf' },
     },
     prod: {
@@ -200,7 +230,16 @@ export const config: PlatformConfig = {
         privateClusterEnabled: false,
       },
       github: { environment: 'prod', reviewers: { users: [1234567], teams: [7654321] }, protectedBranchesOnly: true },
-      app: { namespace: 'production', imageName: 'ai-app' },
+      app: {
+        namespace: 'production',
+        imageName: 'ai-app',
+        releaseName: 'ai-app',
+        serviceAccountName: 'ai-app',
+        replicaCount: 3,
+        autoscaling: { minReplicas: 3, maxReplicas: 20, targetCPUUtilizationPercentage: 70 },
+        resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '1', memory: '2Gi' } },
+        podDisruptionBudget: { enabled: true, minAvailable: 2 },
+      },
       tags: { environment: 'prod', workload: 'ai-app', 'managed-by': 'cdktf' },
     },
   },

@@ -11,6 +11,7 @@ import { KubernetesCluster } from '../constructs/kubernetes-cluster';
 import { GithubActionsIdentity } from '../constructs/github-actions-identity';
 import { GithubEnvironment } from '../constructs/github-environment';
 import { assignRole } from '../constructs/principal';
+import { WorkloadIdentity } from '../constructs/workload-identity';
 import type { EnvironmentConfig, StateConfig } from './environments';
 import { clusterProps, deployIdentityProps, githubEnvironmentProps, planIdentityProps, registryProps, stateContainerScope } from './props';
 
@@ -44,6 +45,8 @@ export class PlatformStack extends TerraformStack {
   public readonly resourceGroup: ResourceGroup;
   public readonly deployIdentity: GithubActionsIdentity;
   public readonly planIdentity: GithubActionsIdentity;
+  /** The application pods' Azure identity, federated with the cluster's OIDC issuer for the app's ServiceAccount. */
+  public readonly appIdentity: WorkloadIdentity;
 
   constructor(scope: Construct, name: string, props: EnvironmentStackProps) {
     super(scope, name);
@@ -78,6 +81,16 @@ export class PlatformStack extends TerraformStack {
     this.registry = new ContainerRegistry(this, 'registry', registryProps(env, rgName));
     this.cluster = new KubernetesCluster(this, 'cluster', clusterProps(env, rgName, workspace.id));
     this.cluster.attachRegistry(this.registry);
+
+    this.appIdentity = new WorkloadIdentity(this, 'app-identity', {
+      name: `id-${env.app.releaseName}-${env.name}`,
+      resourceGroupName: rgName,
+      location: env.location,
+      oidcIssuerUrl: this.cluster.oidcIssuerUrl,
+      namespace: env.app.namespace,
+      serviceAccountName: env.app.serviceAccountName,
+      tags: env.tags,
+    });
 
     // Deploys the application: pushes images, deploys the release into its namespace, reads and writes state.
     const stateScope = stateContainerScope(state, env);
@@ -122,6 +135,7 @@ export class PlatformStack extends TerraformStack {
     new TerraformOutput(this, 'cluster_name', { value: this.cluster.name, description: 'Name of the AKS cluster' });
     new TerraformOutput(this, 'cluster_oidc_issuer_url', { value: this.cluster.oidcIssuerUrl, description: 'OIDC issuer URL of the AKS cluster' });
     new TerraformOutput(this, 'github_deploy_client_id', { value: this.deployIdentity.clientId, description: 'Client ID GitHub Actions deploys as (environment secret AZURE_CLIENT_ID)' });
+    new TerraformOutput(this, 'app_identity_client_id', { value: this.appIdentity.clientId, description: 'Client ID of the application pods\' workload identity' });
     new TerraformOutput(this, 'github_plan_client_id', { value: this.planIdentity.clientId, description: 'Client ID pull-request plans run as (read-only)' });
   }
 }

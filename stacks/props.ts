@@ -1,3 +1,4 @@
+import type { AppValues } from '../constructs/app-release';
 import type { ContainerRegistryProps } from '../constructs/container-registry';
 import type { KubernetesClusterProps } from '../constructs/kubernetes-cluster';
 import type { GithubActionsIdentityProps } from '../constructs/github-actions-identity';
@@ -95,4 +96,16 @@ export function stateContainerScope(state: StateConfig, env: EnvironmentConfig):
     `/subscriptions/${state.subscriptionId}/resourceGroups/${state.resourceGroupName}` +
     `/providers/Microsoft.Storage/storageAccounts/${state.storageAccountName}/blobServices/default/containers/${env.stateContainerName}`
   );
+}
+
+/** The chart values an environment's config stands for; the image is set by AppRelease. */
+export function appValues(env: EnvironmentConfig, workloadIdentityClientId: string): AppValues {
+  const a = env.app;
+  return {
+    replicaCount: a.replicaCount,
+    serviceAccount: { name: a.serviceAccountName, workloadIdentityClientId },
+    resources: { requests: { ...a.resources.requests }, limits: { ...a.resources.limits } },
+    autoscaling: { enabled: true, ...a.autoscaling },
+    podDisruptionBudget: { ...a.podDisruptionBudget },
+  };
 }

@@ -1,11 +1,12 @@
-import { validateCluster, validateNamespace } from '../constructs/kubernetes-cluster';
+import { validateCluster } from '../constructs/kubernetes-cluster';
+import { validateAppRelease } from '../constructs/app-release';
 import { checkRepository } from '../constructs/github';
 import { validateGithubEnvironment } from '../constructs/github-environment';
 import { validateRegistry } from '../constructs/container-registry';
 import { REGION_ALLOWED, isAzureRegion } from '../constructs/regions';
 import { GUID, GUID_ALLOWED, Problems, describe } from '../constructs/validation';
 import { ENVIRONMENT_NAMES, EnvironmentConfig, PlatformConfig } from './environments';
-import { clusterProps, githubEnvironmentProps, registryProps } from './props';
+import { appValues, clusterProps, githubEnvironmentProps, registryProps } from './props';
 
 const RESOURCE_GROUP = /^[-\w.()]{1,89}[-\w()]$/u;
 const RESOURCE_GROUP_ALLOWED = '1-90 letters, digits, underscores, hyphens, periods or parentheses, not ending in a period';
@@ -86,10 +87,7 @@ function validateEnvironment(p: Problems, path: string, key: string, env: Enviro
     }
   }
   validateGithub(p, path, env);
-  if (p.object(`${path}.app`, env.app)) {
-    for (const problem of validateNamespace(env.app.namespace, `${path}.app.namespace`)) p.add(problem);
-    p.string(`${path}.app.imageName`, env.app.imageName, IMAGE_NAME, 'a registry repository name: lowercase letters and digits separated by ".", "_", "-" or "/"');
-  }
+  if (p.object(`${path}.app`, env.app)) validateApp(p, `${path}.app`, env);
   if (p.object(`${path}.cluster`, env.cluster)) {
     const cluster = env.cluster as unknown as Record<string, unknown>;
     if (cluster.userNodePool !== undefined && !p.object(`${path}.cluster.userNodePool`, cluster.userNodePool)) return;
@@ -109,4 +107,24 @@ function validateGithub(p: Problems, path: string, env: EnvironmentConfig): void
     p.add(`${path}.github.reviewers: a protected environment needs at least one required reviewer (user or team ID)`);
   }
   for (const problem of validateGithubEnvironment(githubEnvironmentProps(env, 'owner/repository'))) p.add(`${path}.github.${problem}`);
+}
+
+function validateApp(p: Problems, path: string, env: EnvironmentConfig): void {
+  const app = env.app as unknown as Record<string, unknown>;
+  p.string(`${path}.imageName`, app.imageName, IMAGE_NAME, 'a registry repository name: lowercase letters and digits separated by ".", "_", "-" or "/"');
+  p.string(`${path}.serviceAccountName`, app.serviceAccountName, /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'a Kubernetes name: lowercase letters, digits, "-" or ".", alphanumeric at both ends');
+  for (const field of ['autoscaling', 'resources', 'podDisruptionBudget'] as const) if (!p.object(`${path}.${field}`, app[field])) return;
+  if (!p.object(`${path}.resources.requests`, env.app.resources.requests) || !p.object(`${path}.resources.limits`, env.app.resources.limits)) return;
+  p.integer(`${path}.podDisruptionBudget.minAvailable`, env.app.podDisruptionBudget.minAvailable, 1, 1000);
+  if (env.app.podDisruptionBudget.enabled === true && typeof env.app.podDisruptionBudget.minAvailable === 'number' && env.app.podDisruptionBudget.minAvailable >= env.app.autoscaling.minReplicas) {
+    p.add(`${path}.podDisruptionBudget.minAvailable: must be below autoscaling.minReplicas (${env.app.autoscaling.minReplicas}), or node drains and cluster upgrades block`);
+  }
+  const release = validateAppRelease({
+    chartPath: 'charts/ai-app',
+    releaseName: env.app.releaseName,
+    namespace: env.app.namespace,
+    image: { repository: 'registry.example/app', tag: 'validation' },
+    values: appValues(env, ''),
+  });
+  for (const problem of release) p.add(`${path}.${problem.replace(/^values\./, '')}`);
 }

@@ -62,10 +62,22 @@ describe('validateConfig', () => {
     c.environments.dev.app.imageName = 'AI App';
     expect(validateConfig(c as PlatformConfig)).toEqual([
       'repository: "contoso" is not allowed: owner/name, for example contoso/ai-platform',
-      'environments.dev.app.namespace: "AI_App" is not allowed: a Kubernetes namespace: 1-63 lowercase letters, digits or hyphens, alphanumeric at both ends',
       'environments.dev.app.imageName: "AI App" is not allowed: a registry repository name: lowercase letters and digits separated by ".", "_", "-" or "/"',
+      'environments.dev.app.namespace: "AI_App" is not allowed: a Kubernetes namespace: 1-63 lowercase letters, digits or hyphens, alphanumeric at both ends',
       'environments.prod.github.reviewers: a protected environment needs at least one required reviewer (user or team ID)',
       'environments.*.github.environment (each environment trusts its own GitHub environment): "prod" appears more than once; each entry must be unique',
+    ]);
+  });
+
+  test('application sizing is checked: replicas, quantities and the disruption budget', () => {
+    const c = configCopy();
+    c.environments.prod.app.autoscaling.maxReplicas = 2;
+    c.environments.prod.app.resources.limits.cpu = 'one';
+    c.environments.staging.app.podDisruptionBudget.minAvailable = 2;
+    expect(validateConfig(c as PlatformConfig)).toEqual([
+      'environments.staging.app.podDisruptionBudget.minAvailable: must be below autoscaling.minReplicas (2), or node drains and cluster upgrades block',
+      'environments.prod.app.resources.limits.cpu: "one" is not allowed: a CPU quantity such as 500m or "1"',
+      'environments.prod.app.autoscaling.maxReplicas: must be at least minReplicas (3), got 2',
     ]);
   });
 

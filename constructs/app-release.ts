@@ -1,0 +1,150 @@
+import { AssetType, TerraformAsset } from 'cdktf';
+import { Construct } from 'constructs';
+import { Release } from '@cdktf/provider-helm/lib/release';
+import { stringify } from 'yaml';
+import { NAMESPACE, NAMESPACE_ALLOWED } from './kubernetes-cluster';
+import { Problems, isToken, throwIfInvalid } from './validation';
+
+/** The characters of an image tag (Docker's rule): 1-128 letters, digits, `_`, `.` or `-`, not starting with `.` or `-`. RE2-compatible, so Terraform can use it too. */
+export const IMAGE_TAG_CHARS = '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$';
+
+/** An immutable image tag: those characters, and never `latest` (in any case), which is mutable. */
+export const IMAGE_TAG = new RegExp(`^(?![Ll][Aa][Tt][Ee][Ss][Tt]$)${IMAGE_TAG_CHARS.slice(1)}`);
+export const IMAGE_TAG_ALLOWED = '1-128 letters, digits, "_", "." or "-" (a git SHA such as 3f2c1ab), never "latest" or empty';
+
+export interface ResourceQuantities {
+  /** CPU, for example `500m` or `"1"`. */
+  readonly cpu: string;
+  /** Memory, for example `1Gi`. */
+  readonly memory: string;
+}
+
+/** The chart's values (charts/ai-app/values.yaml) other than the image, which AppRelease sets. Every field is optional: the chart's defaults apply. */
+export interface AppValues {
+  /** Pods when autoscaling is off. */
+  readonly replicaCount?: number;
+  readonly serviceAccount?: {
+    readonly name?: string;
+    /** Client ID of the pods' workload identity: the ServiceAccount's `azure.workload.identity/client-id`. */
+    readonly workloadIdentityClientId?: string;
+    readonly annotations?: Readonly<Record<string, string>>;
+  };
+  readonly podLabels?: Readonly<Record<string, string>>;
+  readonly podAnnotations?: Readonly<Record<string, string>>;
+  readonly containerPort?: number;
+  readonly service?: { readonly type?: 'ClusterIP' | 'NodePort' | 'LoadBalancer'; readonly port?: number };
+  readonly probes?: { readonly livenessPath?: string; readonly readinessPath?: string };
+  readonly resources?: { readonly requests?: ResourceQuantities; readonly limits?: ResourceQuantities };
+  readonly autoscaling?: {
+    readonly enabled?: boolean;
+    readonly minReplicas?: number;
+    readonly maxReplicas?: number;
+    readonly targetCPUUtilizationPercentage?: number;
+  };
+  readonly podDisruptionBudget?: { readonly enabled?: boolean; readonly minAvailable?: number | string };
+  readonly ingress?: {
+    readonly enabled?: boolean;
+    readonly className?: string;
+    readonly host?: string;
+    readonly path?: string;
+    readonly tlsSecretName?: string;
+    readonly annotations?: Readonly<Record<string, string>>;
+  };
+  readonly env?: ReadonlyArray<{ readonly name: string; readonly value: string }>;
+  readonly nodeSelector?: Readonly<Record<string, string>>;
+}
+
+export interface AppReleaseProps {
+  /** Directory of the local chart; it is copied into the synthesized stack as an asset, so the plan is self-contained. */
+  readonly chartPath: string;
+  /** Helm release name: 1-53 lowercase letters, digits or hyphens. */
+  readonly releaseName: string;
+  /** Namespace of the release. */
+  readonly namespace: string;
+  /** The image: `repository` without a tag, and an immutable `tag` (never `latest`). Either may be a token. */
+  readonly image: { readonly repository: string; readonly tag: string };
+  /** Chart values other than the image. @default - the chart's defaults */
+  readonly values?: AppValues;
+  /** Create the namespace on first install (needs rights to create namespaces). @default true */
+  readonly createNamespace?: boolean;
+  /** Seconds Helm waits for the rollout before it rolls back. @default 600 */
+  readonly timeoutSeconds?: number;
+  /** Release revisions Helm keeps. @default 10 */
+  readonly maxHistory?: number;
+}
+
+const CPU = /^([1-9][0-9]*m|[0-9]+(\.[0-9]{1,3})?)$/;
+const MEMORY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/;
+const RELEASE_NAME = /^[a-z0-9]([-a-z0-9]{0,51}[a-z0-9])?$/;
+const IMAGE_REPOSITORY = /^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+$/;
+
+/** Every problem with `props`, one string each naming the field and what is allowed. Pure. */
+export function validateAppRelease(props: AppReleaseProps): string[] {
+  const p = new Problems();
+  if (!p.object('props', props)) return p.list;
+  p.string('chartPath', props.chartPath, /\S/, 'the path of a local chart directory');
+  p.string('releaseName', props.releaseName, RELEASE_NAME, '1-53 lowercase letters, digits or hyphens, alphanumeric at both ends');
+  p.string('namespace', props.namespace, NAMESPACE, NAMESPACE_ALLOWED);
+  if (p.object('image', props.image)) {
+    p.string('image.repository', props.image.repository, IMAGE_REPOSITORY, 'registry/name without a tag, for example myacr.azurecr.io/ai-app');
+    p.string('image.tag', props.image.tag, IMAGE_TAG, IMAGE_TAG_ALLOWED);
+  }
+  p.boolean('createNamespace', props.createNamespace);
+  p.optionalInteger('timeoutSeconds', props.timeoutSeconds, 60, 3600);
+  p.optionalInteger('maxHistory', props.maxHistory, 1, 100);
+  const values = props.values;
+  if (values !== undefined && p.object('values', values)) {
+    p.optionalInteger('values.replicaCount', values.replicaCount, 1, 1000);
+    const resources = values.resources;
+    if (resources !== undefined && p.object('values.resources', resources)) {
+      for (const kind of ['requests', 'limits'] as const) {
+        const q = resources[kind];
+        if (q === undefined || !p.object(`values.resources.${kind}`, q)) continue;
+        p.string(`values.resources.${kind}.cpu`, q.cpu, CPU, 'a CPU quantity such as 500m or "1"');
+        p.string(`values.resources.${kind}.memory`, q.memory, MEMORY, 'a memory quantity such as 512Mi or 2Gi');
+      }
+    }
+    const hpa = values.autoscaling;
+    if (hpa !== undefined && p.object('values.autoscaling', hpa)) {
+      const minOk = hpa.minReplicas === undefined || p.integer('values.autoscaling.minReplicas', hpa.minReplicas, 1, 100);
+      const maxOk = hpa.maxReplicas === undefined || p.integer('values.autoscaling.maxReplicas', hpa.maxReplicas, 1, 1000);
+      p.optionalInteger('values.autoscaling.targetCPUUtilizationPercentage', hpa.targetCPUUtilizationPercentage, 1, 100);
+      const { minReplicas, maxReplicas } = hpa;
+      if (minOk && maxOk && typeof minReplicas === 'number' && typeof maxReplicas === 'number' && !isToken(maxReplicas) && maxReplicas < minReplicas) {
+        p.add(`values.autoscaling.maxReplicas: must be at least minReplicas (${minReplicas}), got ${maxReplicas}`);
+      }
+    }
+  }
+  return p.list;
+}
+
+/**
+ * The application's Helm release from a local chart: atomic (a failed upgrade rolls back), cleans up on
+ * failure, waits for the rollout, bounded history. Values are serialized from a typed object; the image tag
+ * is refused at synth time when it is `latest` or empty.
+ */
+export class AppRelease extends Construct {
+  public readonly resource: Release;
+  /** The values exactly as passed to Helm, before token resolution. */
+  public readonly values: Readonly<Record<string, unknown>>;
+
+  constructor(scope: Construct, id: string, props: AppReleaseProps) {
+    super(scope, id);
+    throwIfInvalid(`Helm release "${this.node.path}"`, validateAppRelease(props));
+    const chart = new TerraformAsset(this, 'chart', { path: props.chartPath, type: AssetType.DIRECTORY });
+    this.values = { ...props.values, image: { repository: props.image.repository, tag: props.image.tag } };
+    this.resource = new Release(this, 'resource', {
+      name: props.releaseName,
+      namespace: props.namespace,
+      chart: chart.path,
+      createNamespace: props.createNamespace ?? true,
+      atomic: true,
+      cleanupOnFail: true,
+      wait: true,
+      timeout: props.timeoutSeconds ?? 600,
+      maxHistory: props.maxHistory ?? 10,
+      // Strings double-quoted so a numeric-looking SHA stays a string; no line folding, so references stay whole.
+      values: [stringify(this.values, { defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN', lineWidth: 0 })],
+    });
+  }
+}

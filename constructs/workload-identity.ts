@@ -1,0 +1,72 @@
+import { Construct } from 'constructs';
+import { FederatedIdentityCredential } from '@cdktf/provider-azurerm/lib/federated-identity-credential';
+import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
+import { addFederatedCredentials } from './federated-credentials';
+import { IDENTITY_NAME } from './github-actions-identity';
+import { NAMESPACE, NAMESPACE_ALLOWED } from './kubernetes-cluster';
+import { IPrincipal, PrincipalType } from './principal';
+import { REGION_ALLOWED, isAzureRegion } from './regions';
+import { Problems, isToken, throwIfInvalid } from './validation';
+
+export interface WorkloadIdentityProps {
+  /** Name of the user-assigned managed identity: 3-128 letters, digits, hyphens or underscores. */
+  readonly name: string;
+  readonly resourceGroupName: string;
+  readonly location: string;
+  /** The cluster's OIDC issuer URL (`KubernetesCluster.oidcIssuerUrl`). */
+  readonly oidcIssuerUrl: string;
+  /** Namespace of the pods' ServiceAccount. */
+  readonly namespace: string;
+  /** Name of the pods' ServiceAccount. */
+  readonly serviceAccountName: string;
+  /** @default - none */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/** A Kubernetes object name (DNS subdomain), as ServiceAccount names are. */
+const SERVICE_ACCOUNT = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+export function validateWorkloadIdentity(props: WorkloadIdentityProps): string[] {
+  const p = new Problems();
+  if (!p.object('props', props)) return p.list;
+  p.string('name', props.name, IDENTITY_NAME, '3-128 letters, digits, hyphens or underscores, starting with a letter or digit');
+  if (p.string('location', props.location, /\S/, REGION_ALLOWED) && !isToken(props.location) && !isAzureRegion(props.location)) {
+    p.add(`location: "${props.location}" is not an Azure region; use ${REGION_ALLOWED}`);
+  }
+  p.string('oidcIssuerUrl', props.oidcIssuerUrl, /^https:\/\/\S+$/, 'the cluster\'s https OIDC issuer URL');
+  p.string('namespace', props.namespace, NAMESPACE, NAMESPACE_ALLOWED);
+  p.string('serviceAccountName', props.serviceAccountName, SERVICE_ACCOUNT, 'a Kubernetes name: lowercase letters, digits, "-" or ".", alphanumeric at both ends');
+  p.tags('tags', props.tags);
+  return p.list;
+}
+
+/**
+ * The Azure identity of a workload's pods (AKS workload identity): a user-assigned identity federated with the
+ * cluster's OIDC issuer for exactly one ServiceAccount, subject `system:serviceaccount:<namespace>:<name>`.
+ */
+export class WorkloadIdentity extends Construct implements IPrincipal {
+  public readonly resource: UserAssignedIdentity;
+  public readonly credential: FederatedIdentityCredential;
+  /** The exact token subject trusted. */
+  public readonly subject: string;
+  /** What the ServiceAccount's `azure.workload.identity/client-id` annotation carries. */
+  public readonly clientId: string;
+  public readonly principalId: string;
+  public readonly principalType: PrincipalType = 'ServicePrincipal';
+
+  constructor(scope: Construct, id: string, props: WorkloadIdentityProps) {
+    super(scope, id);
+    throwIfInvalid(`workload identity "${this.node.path}"`, validateWorkloadIdentity(props));
+    this.resource = new UserAssignedIdentity(this, 'resource', {
+      name: props.name,
+      resourceGroupName: props.resourceGroupName,
+      location: props.location,
+      tags: props.tags ? { ...props.tags } : undefined,
+    });
+    this.subject = `system:serviceaccount:${props.namespace}:${props.serviceAccountName}`;
+    const credentialName = `k8s-${props.namespace}-${props.serviceAccountName}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 120);
+    this.credential = addFederatedCredentials(this, this.resource, props.oidcIssuerUrl, [{ credentialName, subject: this.subject }])[credentialName];
+    this.clientId = this.resource.clientId;
+    this.principalId = this.resource.principalId;
+  }
+}

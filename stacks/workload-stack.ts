@@ -1,0 +1,67 @@
+import { join } from 'node:path';
+import { Construct } from 'constructs';
+import { Fn, TerraformStack, TerraformVariable } from 'cdktf';
+import { HelmProvider } from '@cdktf/provider-helm/lib/provider';
+import { AppRelease, IMAGE_TAG_CHARS } from '../constructs/app-release';
+import { EnvironmentStackProps, PlatformStack, useAzureStateBackend } from './platform-stack';
+import { appValues } from './props';
+
+/** The chart shipped in this repository. */
+export const CHART_PATH = join(__dirname, '..', 'charts', 'ai-app');
+/** The AKS AAD server application ID that kubelogin requests tokens for (the same in every tenant). */
+export const AKS_AAD_SERVER_ID = '6dae42f8-4368-4678-94ff-3960e28e3630';
+
+export interface WorkloadStackProps extends EnvironmentStackProps {
+  /** The environment's platform stack: cluster endpoint and CA, registry, app identity. Read through cross-stack references. */
+  readonly platform: PlatformStack;
+}
+
+/**
+ * `workload-<env>`: the application's Helm release on the environment's cluster. The helm provider is configured
+ * from `platform-<env>`'s outputs (cross-stack references), never from a cluster created in the same run, and
+ * authenticates with `kubelogin get-token` because the cluster has no local accounts.
+ * Deploy: `cdktf deploy workload-<env> --var image_tag=<git sha>`.
+ */
+export class WorkloadStack extends TerraformStack {
+  public readonly release: AppRelease;
+  public readonly imageTag: TerraformVariable;
+
+  constructor(scope: Construct, name: string, props: WorkloadStackProps) {
+    super(scope, name);
+    const { env, platform } = props;
+    useAzureStateBackend(this, name, props);
+
+    this.imageTag = new TerraformVariable(this, 'image_tag', {
+      type: 'string',
+      description: 'Image tag to deploy: the git SHA the app workflow built and pushed. Never "latest".',
+      nullable: false,
+      validation: [
+        {
+          // Terraform's regex is RE2 (no lookahead), so "latest" is refused by a separate comparison.
+          condition: `\${can(regex("${IMAGE_TAG_CHARS}", var.image_tag)) && lower(var.image_tag) != "latest"}`,
+          errorMessage: 'image_tag must be an immutable tag such as the git SHA: 1-128 letters, digits, underscores, dots or hyphens, never latest and never empty.',
+        },
+      ],
+    });
+
+    new HelmProvider(this, 'helm', {
+      kubernetes: {
+        host: platform.cluster.host,
+        clusterCaCertificate: Fn.base64decode(platform.cluster.clusterCaCertificate),
+        exec: {
+          apiVersion: 'client.authentication.k8s.io/v1beta1',
+          command: 'kubelogin',
+          args: ['get-token', '--login', 'azurecli', '--server-id', AKS_AAD_SERVER_ID],
+        },
+      },
+    });
+
+    this.release = new AppRelease(this, 'app', {
+      chartPath: CHART_PATH,
+      releaseName: env.app.releaseName,
+      namespace: env.app.namespace,
+      image: { repository: `${platform.registry.loginServer}/${env.app.imageName}`, tag: this.imageTag.stringValue },
+      values: appValues(env, platform.appIdentity.clientId),
+    });
+  }
+}

@@ -1,0 +1,108 @@
+import { join } from 'node:path';
+import { TerraformVariable } from 'cdktf';
+import { parse } from 'yaml';
+import { AppRelease, AppReleaseProps, validateAppRelease } from '../constructs/app-release';
+import { WorkloadIdentity, validateWorkloadIdentity } from '../constructs/workload-identity';
+import { errorOf, only, ref, synthScope } from './helpers';
+
+const CHART = join(__dirname, '..', 'charts', 'ai-app');
+const base: AppReleaseProps = {
+  chartPath: CHART,
+  releaseName: 'ai-app',
+  namespace: 'production',
+  image: { repository: 'acrexample.azurecr.io/ai-app', tag: '3f2c1ab' },
+};
+const release = (props: Partial<AppReleaseProps> = {}) =>
+  only(synthScope((scope) => new AppRelease(scope, 'app', { ...base, ...props })), 'helm_release');
+
+describe('AppRelease', () => {
+  test('an atomic, self-cleaning, waiting release with a 10-minute timeout and bounded history', () => {
+    expect(release()).toMatchObject({
+      name: 'ai-app',
+      namespace: 'production',
+      atomic: true,
+      cleanup_on_fail: true,
+      wait: true,
+      timeout: 600,
+      max_history: 10,
+      create_namespace: true,
+    });
+  });
+
+  test('the chart is copied into the stack as an asset, so the synthesized stack is self-contained', () => {
+    expect(release().chart).toMatch(/^assets\/app_chart_[0-9A-F]+\/[0-9A-F]+$/);
+  });
+
+  test('values are serialized YAML of a typed object, strings quoted so a numeric SHA stays a string', () => {
+    const values = parse((release({ image: { repository: base.image.repository, tag: '0123456' }, values: { replicaCount: 3, resources: { requests: { cpu: '1', memory: '1Gi' } } } }).values as string[])[0]);
+    expect(values).toEqual({
+      replicaCount: 3,
+      resources: { requests: { cpu: '1', memory: '1Gi' } },
+      image: { repository: 'acrexample.azurecr.io/ai-app', tag: '0123456' },
+    });
+  });
+
+  test('a token tag is passed through for Terraform to resolve', () => {
+    const tf = synthScope((scope) => {
+      const tag = new TerraformVariable(scope, 'image_tag', { type: 'string' });
+      new AppRelease(scope, 'app', { ...base, image: { repository: base.image.repository, tag: tag.stringValue } });
+    });
+    expect(parse((only(tf, 'helm_release').values as string[])[0]).image.tag).toBe('${var.image_tag}');
+  });
+
+  test('options: namespace creation, timeout, history', () => {
+    expect(release({ createNamespace: false, timeoutSeconds: 300, maxHistory: 3 })).toMatchObject({ create_namespace: false, timeout: 300, max_history: 3 });
+  });
+});
+
+describe('AppRelease validation', () => {
+  const cases: Array<[string, Partial<AppReleaseProps>, string]> = [
+    ['tag latest', { image: { repository: base.image.repository, tag: 'latest' } }, 'image.tag: "latest" is not allowed: 1-128 letters, digits, "_", "." or "-" (a git SHA such as 3f2c1ab), never "latest" or empty'],
+    ['tag Latest', { image: { repository: base.image.repository, tag: 'Latest' } }, 'image.tag: "Latest" is not allowed'],
+    ['empty tag', { image: { repository: base.image.repository, tag: '' } }, 'image.tag: "" is not allowed'],
+    ['tag with a colon', { image: { repository: base.image.repository, tag: 'a:b' } }, 'image.tag: "a:b" is not allowed'],
+    ['repository with a tag', { image: { repository: 'acr.azurecr.io/app:v1', tag: 'v1' } }, 'image.repository: "acr.azurecr.io/app:v1" is not allowed: registry/name without a tag'],
+    ['bad release name', { releaseName: 'AI_App' }, 'releaseName: "AI_App" is not allowed: 1-53 lowercase letters, digits or hyphens'],
+    ['bad namespace', { namespace: 'Prod' }, 'namespace: "Prod" is not allowed: a Kubernetes namespace'],
+    ['max below min', { values: { autoscaling: { minReplicas: 3, maxReplicas: 2 } } }, 'values.autoscaling.maxReplicas: must be at least minReplicas (3), got 2'],
+    ['zero replicas', { values: { replicaCount: 0 } }, 'values.replicaCount: must be a whole number from 1 to 1000, got number 0'],
+    ['bad cpu', { values: { resources: { limits: { cpu: '1 core', memory: '1Gi' } } } }, 'values.resources.limits.cpu: "1 core" is not allowed: a CPU quantity'],
+    ['timeout too long', { timeoutSeconds: 7200 }, 'timeoutSeconds: must be a whole number from 60 to 3600, got number 7200'],
+  ];
+  test.each(cases)('%s', (_, props, message) => {
+    expect(validateAppRelease({ ...base, ...props }).join('\n')).toContain(message);
+    expect(errorOf(() => release(props))).toContain(message);
+  });
+
+  test('a latest tag fails synthesis with one clear error', () => {
+    expect(errorOf(() => release({ image: { repository: base.image.repository, tag: 'latest' } }))).toMatch(/^Invalid Helm release ".*app": 1 problem\n {2}- image\.tag: "latest" is not allowed/);
+  });
+});
+
+describe('WorkloadIdentity', () => {
+  test('federated with the cluster issuer for exactly one ServiceAccount', () => {
+    const tf = synthScope((scope) => {
+      new WorkloadIdentity(scope, 'app-identity', {
+        name: 'id-ai-app', resourceGroupName: 'rg', location: 'japaneast',
+        oidcIssuerUrl: 'https://japaneast.oic.prod-aks.azure.com/tenant/cluster/', namespace: 'production', serviceAccountName: 'ai-app',
+      });
+    });
+    expect(only(tf, 'azurerm_federated_identity_credential')).toEqual(expect.objectContaining({
+      name: 'k8s-production-ai-app',
+      issuer: 'https://japaneast.oic.prod-aks.azure.com/tenant/cluster/',
+      subject: 'system:serviceaccount:production:ai-app',
+      audience: ['api://AzureADTokenExchange'],
+      parent_id: ref(tf, 'azurerm_user_assigned_identity', 'id'),
+    }));
+  });
+
+  test('validation names each bad field', () => {
+    expect(validateWorkloadIdentity({ name: 'x', resourceGroupName: 'rg', location: 'nowhere', oidcIssuerUrl: 'http://insecure', namespace: 'NS', serviceAccountName: '' })).toEqual([
+      'name: "x" is not allowed: 3-128 letters, digits, hyphens or underscores, starting with a letter or digit',
+      'location: "nowhere" is not an Azure region; use an Azure region name such as koreacentral or japaneast',
+      'oidcIssuerUrl: "http://insecure" is not allowed: the cluster\'s https OIDC issuer URL',
+      'namespace: "NS" is not allowed: a Kubernetes namespace: 1-63 lowercase letters, digits or hyphens, alphanumeric at both ends',
+      'serviceAccountName: "" is not allowed: a Kubernetes name: lowercase letters, digits, "-" or ".", alphanumeric at both ends',
+    ]);
+  });
+});

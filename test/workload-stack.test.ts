@@ -1,0 +1,164 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Ajv from 'ajv';
+import { App } from 'cdktf';
+import { parse } from 'yaml';
+import { buildStacks } from '../stacks/app';
+import { ENVIRONMENT_NAMES, EnvironmentName, config } from '../stacks/environments';
+import { TfJson, only, resources } from './helpers';
+
+const ROOT = join(__dirname, '..');
+let outdir: string;
+const stack = (name: string): TfJson => JSON.parse(readFileSync(join(outdir, 'stacks', name, 'cdk.tf.json'), 'utf8')) as TfJson;
+
+beforeAll(() => {
+  outdir = mkdtempSync(join(tmpdir(), 'workload-'));
+  const app = new App({ outdir });
+  buildStacks(app, config);
+  app.synth();
+});
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+/** The remote-state expression through which workload-<env> reads one of platform-<env>'s outputs. */
+function remoteOutput(env: EnvironmentName, platformAddress: string): string {
+  const platform = stack(`platform-${env}`);
+  const [name] = Object.entries(platform.output ?? {}).find(([n, o]) => n.startsWith('cross-stack-output-') && o.value === `\${${platformAddress}}`) ?? [];
+  if (!name) throw new Error(`platform-${env} has no output for ${platformAddress}`);
+  expect(platform.output?.[name].sensitive).toBe(true);
+  return `data.terraform_remote_state.cross-stack-reference-input-platform-${env}.outputs.${name}`;
+}
+const address = (tf: TfJson, type: string, match: (r: Record<string, unknown>) => boolean = () => true) =>
+  `${type}.${Object.entries(resources(tf, type)).find(([, r]) => match(r))?.[0]}`;
+const releaseValues = (env: EnvironmentName) => parse((only(stack(`workload-${env}`), 'helm_release').values as string[])[0]);
+
+describe.each(ENVIRONMENT_NAMES)('workload-%s', (env) => {
+  const e = config.environments[env];
+
+  test('matches the committed snapshot', () => {
+    expect(stack(`workload-${env}`)).toMatchSnapshot();
+  });
+
+  test('its own state key, next to the platform stack', () => {
+    expect((stack(`workload-${env}`).terraform as { backend: { azurerm: { key: string; container_name: string } } }).backend.azurerm).toMatchObject({
+      key: `workload-${env}.tfstate`,
+      container_name: e.stateContainerName,
+    });
+  });
+
+  test('reads the platform stack\'s state through a remote-state data source', () => {
+    expect(stack(`workload-${env}`).data?.terraform_remote_state?.[`cross-stack-reference-input-platform-${env}`]).toEqual({
+      backend: 'azurerm',
+      config: expect.objectContaining({ key: `platform-${env}.tfstate`, container_name: e.stateContainerName, use_azuread_auth: true }),
+      workspace: '${terraform.workspace}',
+    });
+  });
+
+  test('the helm provider uses the cluster endpoint and CA from platform outputs, and kubelogin for tokens', () => {
+    const cluster = address(stack(`platform-${env}`), 'azurerm_kubernetes_cluster');
+    expect(stack(`workload-${env}`).provider?.helm).toEqual([
+      {
+        kubernetes: {
+          host: `\${${remoteOutput(env, `${cluster}.kube_config[0].host`)}}`,
+          cluster_ca_certificate: `\${base64decode(${remoteOutput(env, `${cluster}.kube_config[0].cluster_ca_certificate`)})}`,
+          exec: {
+            api_version: 'client.authentication.k8s.io/v1beta1',
+            command: 'kubelogin',
+            args: ['get-token', '--login', 'azurecli', '--server-id', '6dae42f8-4368-4678-94ff-3960e28e3630'],
+          },
+        },
+      },
+    ]);
+  });
+
+  test('the release values, field by field', () => {
+    const platform = stack(`platform-${env}`);
+    const registry = address(platform, 'azurerm_container_registry');
+    const appIdentity = address(platform, 'azurerm_user_assigned_identity', (r) => r.name === `id-${e.app.releaseName}-${env}`);
+    expect(releaseValues(env)).toEqual({
+      replicaCount: e.app.replicaCount,
+      serviceAccount: { name: e.app.serviceAccountName, workloadIdentityClientId: `\${${remoteOutput(env, `${appIdentity}.client_id`)}}` },
+      resources: { requests: { ...e.app.resources.requests }, limits: { ...e.app.resources.limits } },
+      autoscaling: { enabled: true, ...e.app.autoscaling },
+      podDisruptionBudget: { ...e.app.podDisruptionBudget },
+      image: { repository: `\${${remoteOutput(env, `${registry}.login_server`)}}/${e.app.imageName}`, tag: '${var.image_tag}' },
+    });
+  });
+
+  test('the release namespace is the one the deploy identity may write to', () => {
+    const writer = Object.values(resources(stack(`platform-${env}`), 'azurerm_role_assignment')).find((a) => a.role_definition_name === 'Azure Kubernetes Service RBAC Writer');
+    expect(String(writer?.scope)).toMatch(new RegExp(`/namespaces/${only(stack(`workload-${env}`), 'helm_release').namespace}$`));
+  });
+
+  test('the app identity trusts the release ServiceAccount on the cluster issuer', () => {
+    const platform = stack(`platform-${env}`);
+    const cred = Object.values(resources(platform, 'azurerm_federated_identity_credential')).find((c) => String(c.subject).startsWith('system:serviceaccount:'));
+    expect(cred).toMatchObject({
+      subject: `system:serviceaccount:${e.app.namespace}:${e.app.serviceAccountName}`,
+      issuer: `\${${address(platform, 'azurerm_kubernetes_cluster')}.oidc_issuer_url}`,
+    });
+  });
+
+  test('the environment values, with Helm\'s defaults merged in, validate against values.schema.json', () => {
+    const schema = JSON.parse(readFileSync(join(ROOT, 'charts/ai-app/values.schema.json'), 'utf8'));
+    const defaults = parse(readFileSync(join(ROOT, 'charts/ai-app/values.yaml'), 'utf8'));
+    const deployed = JSON.parse(
+      JSON.stringify(releaseValues(env))
+        .replace('"${var.image_tag}"', '"3f2c1ab"')
+        .replace(/\$\{data\.terraform_remote_state[^}]*login_server\}/, 'acrexample.azurecr.io')
+        .replace(/\$\{data\.terraform_remote_state[^}]*client_id\}/, '00000000-0000-0000-0000-000000000001'),
+    );
+    const merged = deepMerge(defaults, deployed);
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+    expect(validate(merged) ? [] : validate.errors).toEqual([]);
+  });
+});
+
+test('prod matches the reference values: 3 replicas, HPA 3-20 at 70% CPU, 500m/1Gi requests, 1 CPU/2Gi limits, namespace production', () => {
+  const prod = only(stack('workload-prod'), 'helm_release');
+  expect(prod.namespace).toBe('production');
+  expect(releaseValues('prod')).toMatchObject({
+    replicaCount: 3,
+    autoscaling: { enabled: true, minReplicas: 3, maxReplicas: 20, targetCPUUtilizationPercentage: 70 },
+    resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '1', memory: '2Gi' } },
+  });
+});
+
+test('workload-<env> is declared to depend on platform-<env>, so cdktf deploys platform first', () => {
+  const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as { stacks: Record<string, { dependencies: string[] }> };
+  for (const env of ENVIRONMENT_NAMES) expect(manifest.stacks[`workload-${env}`].dependencies).toEqual([`platform-${env}`]);
+});
+
+test('image_tag is a required Terraform variable whose validation refuses latest and empty tags', () => {
+  const variable = stack('workload-prod').variable?.image_tag as { type: string; nullable: boolean; default?: unknown; validation: Array<{ condition: string }> };
+  expect(variable).toMatchObject({ type: 'string', nullable: false });
+  expect(variable.default).toBeUndefined();
+  expect(variable.validation[0].condition).toBe('${can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.image_tag)) && lower(var.image_tag) != "latest"}');
+});
+
+const terraform = spawnSync('terraform', ['version'], { encoding: 'utf8' }).status === 0;
+(terraform ? test : test.skip)('Terraform itself enforces the image_tag validation (terraform plan on the variable alone, offline)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tfvar-'));
+  try {
+    writeFileSync(join(dir, 'main.tf.json'), JSON.stringify({ variable: stack('workload-prod').variable, output: { tag: { value: '${var.image_tag}' } } }));
+    const tf = (...args: string[]) => spawnSync('terraform', args, { cwd: dir, encoding: 'utf8', env: { ...process.env, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1' } });
+    expect(tf('init', '-input=false', '-backend=false').status).toBe(0);
+    const plan = (tag: string) => tf('plan', '-input=false', '-lock=false', `-var=image_tag=${tag}`);
+    for (const good of ['3f2c1ab', '0123456789abcdef0123456789abcdef01234567', 'v1.2.3']) expect(plan(good).status).toBe(0);
+    for (const bad of ['latest', 'LATEST', '', 'a b', '-x']) {
+      const run = plan(bad);
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain('image_tag must be an immutable tag such as the git SHA');
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function deepMerge(base: unknown, over: unknown): unknown {
+  if (typeof base !== 'object' || base === null || Array.isArray(base) || typeof over !== 'object' || over === null || Array.isArray(over)) return over;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(over)) out[k] = k in out ? deepMerge(out[k], v) : v;
+  return out;
+}

@@ -1,0 +1,466 @@
+import { execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { diffAttributes, ignoredChanges, renameReferences, similarity, valueAt } from '../tools/plan-diff/attributes';
+import { EXIT_ERROR, EXIT_GATE_BLOCKED, EXIT_OK, main } from '../tools/plan-diff/cli';
+import { diffSynth } from '../tools/plan-diff/diff';
+import { FORCE_NEW_RULES, rulesFor } from '../tools/plan-diff/force-new';
+import { evaluateGate, parseAcknowledgments, protectedStacksFromEnvironments } from '../tools/plan-diff/gate';
+import { loadSynthOutput, parseStack } from '../tools/plan-diff/load';
+import type { PlanDiff, ResourceChange, StackDiff } from '../tools/plan-diff/model';
+import { mergeProtection, protectionFromModule } from '../tools/plan-diff/protected-config';
+import { renderMarkdown, renderText, totalsLine } from '../tools/plan-diff/render';
+
+const ROOT = path.resolve(__dirname, '..');
+const FIXTURES = path.join(__dirname, 'fixtures', 'plan-diff');
+const GIT_IDENTITY = ['-c', 'user.email=plan-diff@example.test', '-c', 'user.name=plan-diff', '-c', 'commit.gpgsign=false'];
+
+function dir(name: string, side: 'base' | 'head'): string {
+  return path.join(FIXTURES, name, side);
+}
+
+function diffCase(name: string): PlanDiff {
+  return diffSynth(loadSynthOutput(dir(name, 'base')), loadSynthOutput(dir(name, 'head')));
+}
+
+function stackOf(diff: PlanDiff, name: string): StackDiff {
+  const stack = diff.stacks.find((s) => s.stack === name);
+  if (!stack) throw new Error(`no stack ${name} in diff`);
+  return stack;
+}
+
+function changeOf(stack: StackDiff, addressPrefix: string): ResourceChange {
+  const change = stack.changes.find((c) => c.address.startsWith(addressPrefix));
+  if (!change) throw new Error(`no change for ${addressPrefix} in ${stack.stack}`);
+  return change;
+}
+
+async function runCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, {
+    cwd: options.cwd ?? ROOT,
+    env: options.env ?? {},
+    stdout: (text) => (stdout += text),
+    stderr: (text) => (stderr += text),
+  });
+  return { code, stdout, stderr };
+}
+
+function caseArgs(name: string): string[] {
+  return ['--base-dir', dir(name, 'base'), '--head-dir', dir(name, 'head')];
+}
+
+describe('plan-diff: resource changes from synthesized fixtures', () => {
+  test('create', () => {
+    const stack = stackOf(diffCase('create'), 'platform-dev');
+    expect(stack.counts).toEqual({ create: 1, update: 0, replace: 0, destroy: 0 });
+    expect(stack.changes[0]).toMatchObject({ action: 'create', type: 'azurerm_container_registry', constructPath: 'registry/resource' });
+    expect(totalsLine(stack.stack, stack.counts)).toBe('platform-dev: 0 to destroy, 0 to replace, 0 to update, 1 to create');
+  });
+
+  test('update lists the changed attributes and keeps in-place attributes as updates', () => {
+    const stack = stackOf(diffCase('update'), 'platform-dev');
+    const change = changeOf(stack, 'azurerm_container_registry.');
+    expect(change.action).toBe('update');
+    expect(change.changes.map((c) => [c.path, c.before, c.after, c.forcesReplacement])).toEqual([
+      ['admin_enabled', false, true, false],
+      ['georeplications.zone_redundancy_enabled', true, false, false],
+      ['tags.team', 'platform', 'platform-core', false],
+    ]);
+    const text = renderText({ diff: diffCase('update'), baseLabel: 'base', headLabel: 'head' });
+    expect(text).toContain('tags.team: "platform" → "platform-core"');
+    expect(text).toContain('platform-dev: 0 to destroy, 0 to replace, 1 to update, 0 to create');
+  });
+
+  test('replace by attribute names the attribute that forces it', () => {
+    const stack = stackOf(diffCase('replace-attribute'), 'platform-prod');
+    const change = changeOf(stack, 'azurerm_kubernetes_cluster.');
+    expect(change.action).toBe('replace');
+    expect(change.forcedBy.map((f) => f.attribute)).toEqual(['dns_prefix']);
+    expect(change.forcedBy[0].source).toMatch(/kubernetes_cluster_resource\.go/);
+    expect(change.changes.find((c) => c.path === 'dns_prefix')?.forcesReplacement).toBe(true);
+    expect(change.changes.find((c) => c.path === 'tags.owner')?.forcesReplacement).toBe(false);
+    const text = renderText({ diff: diffCase('replace-attribute'), baseLabel: 'base', headLabel: 'head' });
+    expect(text).toContain('dns_prefix: "aks-prod" → "aks-prod-2" [forces replacement]');
+    expect(text).toContain('platform-prod: 0 to destroy, 1 to replace, 0 to update, 0 to create');
+  });
+
+  test('replace by address change: destroy + create, flagged with the fix', () => {
+    const stack = stackOf(diffCase('replace-address'), 'platform-prod');
+    expect(stack.counts).toEqual({ create: 1, update: 0, replace: 0, destroy: 1 });
+    const destroyed = changeOf(stack, 'azurerm_container_registry.registry_resource');
+    expect(destroyed.action).toBe('destroy');
+    expect(destroyed.addressChange).toMatchObject({ to: 'azurerm_container_registry.acr_resource_7F8E9D0C', fromConstructPath: 'registry/resource' });
+    const note = destroyed.notes.join('\n');
+    expect(note).toContain('address changed: this replaces the real resource');
+    expect(note).toContain('restore the construct id');
+    expect(note).toMatch(/moveFromId|moved/);
+    expect(changeOf(stack, 'azurerm_container_registry.acr_resource').addressChange?.from).toBe(destroyed.address);
+    // the role assignment only points at the renamed registry: no spurious change
+    expect(stack.changes.some((c) => c.type === 'azurerm_role_assignment')).toBe(false);
+  });
+
+  test('a renamed parent construct: children that only reference the renamed resource are paired too', () => {
+    const registry = (construct: string) => ({
+      '//': { metadata: { path: `platform-prod/${construct}/resource` } },
+      name: 'acrplatformprod',
+      location: 'japaneast',
+      sku: 'Premium',
+    });
+    const push = (registryId: string, construct: string) => ({
+      '//': { metadata: { path: `platform-prod/${construct}/AcrPush` } },
+      scope: `\${azurerm_container_registry.${registryId}.id}`,
+      principal_id: 'p',
+      role_definition_name: 'AcrPush',
+    });
+    const base = parseStack('platform-prod', {
+      resource: { azurerm_container_registry: { registry_resource_A: registry('registry') }, azurerm_role_assignment: { registry_AcrPush_B: push('registry_resource_A', 'registry') } },
+    });
+    const head = parseStack('platform-prod', {
+      resource: { azurerm_container_registry: { acr_resource_C: registry('acr') }, azurerm_role_assignment: { acr_AcrPush_D: push('acr_resource_C', 'acr') } },
+    });
+    const stack = stackOf(diffSynth(new Map([['platform-prod', base]]), new Map([['platform-prod', head]])), 'platform-prod');
+    expect(stack.changes.map((c) => [c.action, c.address, c.action === 'destroy' ? c.addressChange?.to : c.addressChange?.from])).toEqual([
+      ['destroy', 'azurerm_container_registry.registry_resource_A', 'azurerm_container_registry.acr_resource_C'],
+      ['destroy', 'azurerm_role_assignment.registry_AcrPush_B', 'azurerm_role_assignment.acr_AcrPush_D'],
+      ['create', 'azurerm_container_registry.acr_resource_C', 'azurerm_container_registry.registry_resource_A'],
+      ['create', 'azurerm_role_assignment.acr_AcrPush_D', 'azurerm_role_assignment.registry_AcrPush_B'],
+    ]);
+  });
+
+  test('destroy', () => {
+    const stack = stackOf(diffCase('destroy'), 'platform-prod');
+    expect(stack.changes).toHaveLength(1);
+    expect(stack.changes[0]).toMatchObject({ action: 'destroy', type: 'azurerm_management_lock', constructPath: 'registry/lock' });
+    expect(stack.changes[0].addressChange).toBeUndefined();
+  });
+
+  test('no change (metadata differences are ignored)', () => {
+    const diff = diffCase('no-change');
+    expect(stackOf(diff, 'workload-dev').status).toBe('unchanged');
+    expect(renderText({ diff, baseLabel: 'b', headLabel: 'h' })).toContain('workload-dev: no changes');
+  });
+
+  test('stacks added/removed, moved blocks, rotation warnings, ignore_changes, unknown types', () => {
+    const diff = diffCase('mixed');
+    expect(stackOf(diff, 'platform-staging')).toMatchObject({ status: 'added', counts: { create: 2, update: 0, replace: 0, destroy: 0 } });
+    expect(stackOf(diff, 'workload-staging')).toMatchObject({ status: 'removed', counts: { create: 0, update: 0, replace: 0, destroy: 1 } });
+    const dev = stackOf(diff, 'platform-dev');
+    expect(changeOf(dev, 'azurerm_resource_group.rg')).toMatchObject({ action: 'update', movedFrom: 'azurerm_resource_group.old_rg' });
+    const cluster = changeOf(dev, 'azurerm_kubernetes_cluster.');
+    expect(cluster.action).toBe('update');
+    expect(cluster.changes.map((c) => c.path)).toEqual(['default_node_pool.vm_size']); // node_count is in ignore_changes
+    expect(cluster.warnings.join()).toContain('apply will fail');
+    const pool = changeOf(dev, 'azurerm_kubernetes_cluster_node_pool.');
+    expect(pool.action).toBe('update');
+    expect(pool.warnings.join()).toContain('temporary pool `appstmp`');
+    expect(changeOf(dev, 'azurerm_federated_identity_credential.').action).toBe('update');
+    expect(changeOf(dev, 'azurerm_storage_account.')).toMatchObject({ action: 'replace', forcedBy: [expect.objectContaining({ attribute: 'account_replication_type' })] });
+    expect(changeOf(dev, 'azurerm_monitor_diagnostic_setting.').notes.join()).toContain('replacement rules unknown');
+    expect(changeOf(dev, 'helm_release.').action).toBe('update');
+    const text = renderText({ diff, baseLabel: 'b', headLabel: 'h' });
+    expect(text).toContain('platform-staging: 0 to destroy, 0 to replace, 0 to update, 2 to create (new stack)');
+    expect(text).toContain('workload-staging: 1 to destroy, 0 to replace, 0 to update, 0 to create (stack removed)');
+  });
+});
+
+describe('plan-diff: attribute helpers', () => {
+  test('single-element block lists equal the bare block; nested paths use dots', () => {
+    expect(diffAttributes({ default_node_pool: [{ vm_size: 'a' }] }, { default_node_pool: { vm_size: 'a' } })).toEqual([]);
+    expect(diffAttributes({ default_node_pool: [{ vm_size: 'a' }] }, { default_node_pool: { vm_size: 'b' } })).toEqual([
+      { path: 'default_node_pool.vm_size', before: 'a', after: 'b' },
+    ]);
+    expect(diffAttributes({}, { network_profile: { network_plugin: 'azure' } })).toEqual([
+      { path: 'network_profile', before: undefined, after: { network_plugin: 'azure' } },
+    ]);
+    expect(diffAttributes({ depends_on: ['a'] }, { depends_on: ['b'] })).toEqual([]);
+  });
+
+  test('valueAt reads through blocks and lists of blocks', () => {
+    const attributes = { georeplications: [{ location: 'a' }, { location: 'b' }], default_node_pool: [{ upgrade_settings: [{ max_surge: '10%' }] }] };
+    expect(valueAt(attributes, 'georeplications.location')).toEqual(['a', 'b']);
+    expect(valueAt(attributes, 'default_node_pool.upgrade_settings.max_surge')).toBe('10%');
+    expect(valueAt(attributes, 'default_node_pool.missing')).toBeUndefined();
+  });
+
+  test('ignore_changes, similarity and reference renaming', () => {
+    expect(ignoredChanges({ lifecycle: { ignore_changes: ['default_node_pool[0].node_count', 'tags["x"]'] } })).toEqual({
+      all: false,
+      paths: ['default_node_pool.node_count', 'tags.x'],
+    });
+    expect(ignoredChanges({ lifecycle: { ignore_changes: 'all' } }).all).toBe(true);
+    expect(similarity({ a: 1, b: 2 }, { a: 1, b: 3 })).toBe(0.5);
+    const renames = new Map([['azurerm_x.new', 'azurerm_x.old']]);
+    expect(renameReferences('${azurerm_x.new.id}', renames)).toBe('${azurerm_x.old.id}');
+    expect(renameReferences('${lower(azurerm_x.new.name)}', renames)).toBe('${lower(azurerm_x.old.name)}');
+    expect(renameReferences('${azurerm_x.newer.id}', renames)).toBe('${azurerm_x.newer.id}');
+    expect(renameReferences('azurerm_x.new', renames)).toBe('azurerm_x.new');
+  });
+
+  test('parseStack strips // metadata and keeps the construct path relative to the stack', () => {
+    const stack = parseStack('platform-prod', {
+      resource: { azurerm_resource_group: { rg: { '//': { metadata: { path: 'platform-prod/rg/resource', uniqueId: 'rg' } }, name: 'x', tags: { '//': 'comment', a: 'b' } } } },
+    });
+    expect(stack.resources.get('azurerm_resource_group.rg')).toEqual({
+      type: 'azurerm_resource_group',
+      name: 'rg',
+      address: 'azurerm_resource_group.rg',
+      constructPath: 'rg/resource',
+      attributes: { name: 'x', tags: { a: 'b' } },
+    });
+  });
+});
+
+describe('plan-diff: force-new table', () => {
+  test('one row per attribute, each with a source', () => {
+    for (const [type, rules] of Object.entries(FORCE_NEW_RULES)) {
+      const attributes = rules.rows.map((r) => r.attribute);
+      expect({ type, duplicates: attributes.filter((a, i) => attributes.indexOf(a) !== i) }).toEqual({ type, duplicates: [] });
+      for (const row of rules.rows) expect(row.source.length).toBeGreaterThan(20);
+    }
+  });
+
+  test('verified rules: FIC issuer/subject/audience update in place; default pool vm_size rotates; dns_prefix replaces', () => {
+    const effect = (type: string, attribute: string) => rulesFor(type)?.rows.find((r) => r.attribute === attribute)?.effect;
+    expect(effect('azurerm_federated_identity_credential', 'issuer')).toBe('in-place');
+    expect(effect('azurerm_federated_identity_credential', 'subject')).toBe('in-place');
+    expect(effect('azurerm_federated_identity_credential', 'name')).toBe('replace');
+    expect(effect('azurerm_kubernetes_cluster', 'default_node_pool.vm_size')).toBe('rotate');
+    expect(effect('azurerm_kubernetes_cluster', 'default_node_pool.name')).toBe('replace');
+    expect(effect('azurerm_kubernetes_cluster', 'dns_prefix')).toBe('replace');
+    expect(effect('azurerm_container_registry', 'georeplications.zone_redundancy_enabled')).toBe('in-place');
+    expect(effect('helm_release', 'namespace')).toBe('replace');
+    expect(rulesFor('azurerm_unknown_thing')).toBeUndefined();
+  });
+
+  test('conditional rules', () => {
+    const row = (type: string, attribute: string) => {
+      const found = rulesFor(type)?.rows.find((r) => r.attribute === attribute);
+      if (!found?.when) throw new Error(`no conditional row ${type}.${attribute}`);
+      return found.when;
+    };
+    expect(row('azurerm_storage_account', 'account_replication_type')('LRS', 'GRS')).toBe(false);
+    expect(row('azurerm_storage_account', 'account_replication_type')('LRS', 'ZRS')).toBe(true);
+    expect(row('azurerm_storage_account', 'account_kind')('Storage', 'StorageV2')).toBe(false);
+    expect(row('azurerm_storage_account', 'account_kind')(undefined, 'BlockBlobStorage')).toBe(true);
+    expect(row('azurerm_log_analytics_workspace', 'sku')('PerGB2018', 'CapacityReservation')).toBe(false);
+    expect(row('azurerm_log_analytics_workspace', 'sku')(undefined, 'Standalone')).toBe(true);
+    expect(row('azurerm_kubernetes_cluster', 'network_profile.network_plugin_mode')(undefined, 'overlay')).toBe(false);
+    expect(row('azurerm_kubernetes_cluster', 'network_profile.network_plugin_mode')('overlay', undefined)).toBe(true);
+    expect(row('azurerm_kubernetes_cluster_node_pool', 'os_sku')('Ubuntu', 'AzureLinux')).toBe(false);
+    expect(row('azurerm_kubernetes_cluster_node_pool', 'os_sku')('AzureLinux', 'Windows2022')).toBe(true);
+  });
+});
+
+describe('plan-diff: gate', () => {
+  test('acknowledgment parsing and protected stacks', () => {
+    expect(parseAcknowledgments('Intro\n- plan-diff: allow replace platform-prod/registry\n> plan-diff: allow destroy state-bootstrap\nplan-diff: allow update x/y')).toEqual([
+      { action: 'replace', stack: 'platform-prod', prefix: 'registry', line: 'plan-diff: allow replace platform-prod/registry' },
+      { action: 'destroy', stack: 'state-bootstrap', prefix: '', line: 'plan-diff: allow destroy state-bootstrap' },
+    ]);
+    expect([...protectedStacksFromEnvironments(['platform-dev', 'platform-prod', 'workload-prod', 'state-bootstrap', 'other'], { dev: false, prod: true })].sort()).toEqual([
+      'platform-prod',
+      'state-bootstrap',
+      'workload-prod',
+    ]);
+    expect(mergeProtection({ dev: true }, { dev: false, prod: true })).toEqual({ dev: true, prod: true });
+    expect(protectionFromModule({ config: { environments: { dev: { protected: false }, prod: {} } } })).toEqual({ ok: true, protection: { dev: false, prod: true } });
+    expect(protectionFromModule({}).ok).toBe(false);
+  });
+
+  test('decision: a construct path prefix acknowledgment lets a matching change through', () => {
+    const diff = diffCase('replace-attribute');
+    const options = { failOn: new Set(['replace', 'destroy'] as const), protectedStacks: new Set(['platform-prod']) };
+    const blocked = evaluateGate(diff, { ...options, acknowledgments: [] });
+    expect(blocked.passed).toBe(false);
+    expect(blocked.blocked).toEqual([
+      { stack: 'platform-prod', action: 'replace', address: 'azurerm_kubernetes_cluster.cluster_resource_9691C40B', constructPath: 'cluster/resource' },
+    ]);
+    const allowed = evaluateGate(diff, { ...options, acknowledgments: parseAcknowledgments('plan-diff: allow replace platform-prod/cluster') });
+    expect(allowed.passed).toBe(true);
+    expect(allowed.applied).toHaveLength(1);
+    const wrongPrefix = evaluateGate(diff, { ...options, acknowledgments: parseAcknowledgments('plan-diff: allow replace platform-prod/clust') });
+    expect(wrongPrefix.passed).toBe(false);
+    const wrongAction = evaluateGate(diff, { ...options, acknowledgments: parseAcknowledgments('plan-diff: allow destroy platform-prod/cluster') });
+    expect(wrongAction.passed).toBe(false);
+    expect(evaluateGate(diff, { ...options, protectedStacks: new Set(['platform-dev']), acknowledgments: [] }).passed).toBe(true);
+  });
+
+  test('CLI exits 2 after printing the table when blocked, 0 with an acknowledgment (file or env)', async () => {
+    const args = [...caseArgs('replace-attribute'), '--fail-on', 'replace,destroy', '--protected', 'platform-prod'];
+    const blocked = await runCli(args);
+    expect(blocked.code).toBe(EXIT_GATE_BLOCKED);
+    expect(blocked.stdout).toContain('platform-prod: 0 to destroy, 1 to replace, 0 to update, 0 to create');
+    expect(blocked.stdout).toContain('BLOCKED platform-prod: replace azurerm_kubernetes_cluster.cluster_resource_9691C40B');
+    expect(blocked.stdout).toContain('plan-diff: allow replace platform-prod/cluster');
+
+    const ackDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plan-diff-test-'));
+    try {
+      const ackFile = path.join(ackDir, 'pr-body.md');
+      fs.writeFileSync(ackFile, 'Rename the DNS prefix.\n\nplan-diff: allow replace platform-prod/cluster\n');
+      const viaFile = await runCli([...args, '--ack-file', ackFile]);
+      expect(viaFile.code).toBe(EXIT_OK);
+      expect(viaFile.stdout).toContain('acknowledgment applied: "plan-diff: allow replace platform-prod/cluster"');
+      expect(viaFile.stdout).toContain('Gate: passed');
+    } finally {
+      fs.rmSync(ackDir, { recursive: true, force: true });
+    }
+    const viaEnv = await runCli(args, { env: { PLAN_DIFF_ACK: 'plan-diff: allow replace platform-prod/cluster' } });
+    expect(viaEnv.code).toBe(EXIT_OK);
+    const destroyBlocked = await runCli([...caseArgs('destroy'), '--fail-on', 'destroy', '--protected', 'platform-prod']);
+    expect(destroyBlocked.code).toBe(EXIT_GATE_BLOCKED);
+    const replaceOnly = await runCli([...caseArgs('destroy'), '--fail-on', 'replace', '--protected', 'platform-prod']);
+    expect(replaceOnly.code).toBe(EXIT_OK);
+  });
+});
+
+describe('plan-diff: output and usage', () => {
+  test('markdown: per-stack totals heading, table, no-change list, gate section', async () => {
+    const result = await runCli([...caseArgs('mixed'), '--format', 'markdown', '--fail-on', 'replace,destroy', '--protected', 'platform-dev']);
+    expect(result.code).toBe(EXIT_GATE_BLOCKED);
+    const md = result.stdout;
+    expect(md.startsWith('## plan-diff\n')).toBe(true);
+    expect(md).toContain('### platform-dev: 0 to destroy, 1 to replace, 6 to update, 0 to create\n\n| Action | Resource | Construct path | Details |\n| --- | --- | --- | --- |\n');
+    expect(md).toMatch(/\| \*\*replace\*\* \| `azurerm_storage_account\.state_account_99AABBCC` \| `state\/account` \| `account_replication_type`: `"LRS"` → `"ZRS"` \*\*\(forces replacement\)\*\*/);
+    expect(md).toContain('### Gate: blocked');
+    expect(md).toContain('`plan-diff: allow replace platform-dev/state`');
+    for (const line of md.split('\n').filter((l) => l.startsWith('| '))) expect(line.endsWith(' |')).toBe(true);
+    const unchanged = renderMarkdown({ diff: diffCase('no-change'), baseLabel: 'b', headLabel: 'h' });
+    expect(unchanged).toContain('- `workload-dev`: no changes');
+  });
+
+  test('usage errors: one clear message, exit 1, no stack trace', async () => {
+    for (const args of [[], ['--base', 'HEAD', '--base-dir', 'x'], ['--bogus'], ['--base-dir', 'x', '--format', 'html'], ['--base-dir', 'x', '--fail-on', 'update'], ['--base-dir', '/nonexistent/dir']]) {
+      const result = await runCli(args);
+      expect({ args, code: result.code }).toEqual({ args, code: EXIT_ERROR });
+      expect(result.stderr).toMatch(/^plan-diff: /);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+      expect(result.stdout).toBe('');
+    }
+    expect((await runCli(['--help'])).stdout).toContain('Usage: npm run plan-diff');
+  });
+
+  test('the real CLI process exits 2 when blocked and 1 on usage errors', () => {
+    const cli = ['--import', 'tsx', path.join('tools', 'plan-diff', 'cli.ts')];
+    const blocked = spawnSync(process.execPath, [...cli, ...caseArgs('replace-attribute'), '--fail-on', 'replace', '--protected', 'platform-prod'], { cwd: ROOT, encoding: 'utf8' });
+    expect(blocked.status).toBe(EXIT_GATE_BLOCKED);
+    expect(blocked.stdout).toContain('[forces replacement]');
+    const usage = spawnSync(process.execPath, [...cli, '--base-dir'], { cwd: ROOT, encoding: 'utf8' });
+    expect(usage.status).toBe(EXIT_ERROR);
+    expect(usage.stderr.trim().split('\n')).toHaveLength(2);
+  });
+});
+
+describe('plan-diff --base: git worktree synthesis (stub main.ts, no cdktf)', () => {
+  let repo: string;
+  const git = (...args: string[]) => execFileSync('git', [...GIT_IDENTITY, ...args], { cwd: repo, encoding: 'utf8' });
+  const STUB_MAIN = `import * as fs from 'fs';
+import * as path from 'path';
+import { config } from './stacks/environments';
+const prefix = fs.readFileSync(path.join(__dirname, 'prefix.txt'), 'utf8').trim();
+if (prefix === 'fail') {
+  process.stderr.write('configuration: dns prefix is invalid\\n');
+  process.exit(1);
+}
+for (const env of Object.keys(config.environments)) {
+  const dir = path.join(process.env.CDKTF_OUTDIR ?? 'cdktf.out', 'stacks', 'platform-' + env);
+  fs.mkdirSync(dir, { recursive: true });
+  const cluster = { '//': { metadata: { path: 'platform-' + env + '/cluster/resource', uniqueId: 'cluster_resource_1' } }, name: 'aks-' + env, dns_prefix: prefix + '-' + env };
+  fs.writeFileSync(path.join(dir, 'cdk.tf.json'), JSON.stringify({ resource: { azurerm_kubernetes_cluster: { cluster_resource_1: cluster } } }));
+}
+`;
+  const environments = (devProtected: boolean) =>
+    `export const config = { environments: { dev: { protected: ${devProtected} }, prod: { protected: true } } };\n`;
+
+  beforeAll(() => {
+    repo = fs.mkdtempSync(path.join(os.tmpdir(), 'plan-diff-repo-'));
+    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(repo, 'node_modules'), 'dir');
+    fs.mkdirSync(path.join(repo, 'stacks'));
+    fs.writeFileSync(path.join(repo, '.gitignore'), 'node_modules\ncdktf.out\n');
+    fs.writeFileSync(path.join(repo, 'main.ts'), STUB_MAIN);
+    fs.writeFileSync(path.join(repo, 'prefix.txt'), 'aks\n');
+    fs.writeFileSync(path.join(repo, 'stacks', 'environments.ts'), environments(true));
+    git('init', '-q');
+    git('add', '-A');
+    git('commit', '-qm', 'base');
+  });
+
+  afterAll(() => {
+    fs.rmSync(repo, { recursive: true, force: true });
+  });
+
+  const worktrees = () => git('worktree', 'list', '--porcelain').split('\n').filter((l) => l.startsWith('worktree ')).length;
+
+  test('synthesizes base and working tree, gates with the protection of both configs, removes the worktree', async () => {
+    fs.writeFileSync(path.join(repo, 'prefix.txt'), 'aks2\n');
+    // lowering dev's protection in the change itself must not lift the gate: base config still protects dev
+    fs.writeFileSync(path.join(repo, 'stacks', 'environments.ts'), environments(false));
+    const result = await runCli(['--base', 'HEAD', '--fail-on', 'replace'], { cwd: repo });
+    expect(result.stderr).toContain('synthesizing HEAD');
+    expect(result.stdout).toContain('dns_prefix: "aks-dev" → "aks2-dev" [forces replacement]');
+    expect(result.stdout).toContain('BLOCKED platform-dev: replace');
+    expect(result.stdout).toContain('BLOCKED platform-prod: replace');
+    expect(result.code).toBe(EXIT_GATE_BLOCKED);
+    expect(worktrees()).toBe(1);
+  });
+
+  test('a failing synthesis exits 1 with its message and still removes the worktree', async () => {
+    fs.writeFileSync(path.join(repo, 'prefix.txt'), 'fail\n');
+    const result = await runCli(['--base', 'HEAD'], { cwd: repo });
+    expect(result.code).toBe(EXIT_ERROR);
+    expect(result.stderr).toContain('synthesis of the working tree failed');
+    expect(result.stderr).toContain('configuration: dns prefix is invalid');
+    expect(worktrees()).toBe(1);
+  });
+
+  test('an unknown ref is a usage error', async () => {
+    const result = await runCli(['--base', 'no-such-ref'], { cwd: repo });
+    expect(result.code).toBe(EXIT_ERROR);
+    expect(result.stderr).toContain('unknown git ref "no-such-ref"');
+  });
+});
+
+const hasProject = fs.existsSync(path.join(ROOT, 'main.ts')) && fs.existsSync(path.join(ROOT, 'stacks', 'environments.ts'));
+
+(hasProject ? describe : describe.skip)('plan-diff end to end on a copy of this project', () => {
+  const EXCLUDED = new Set(['node_modules', 'cdktf.out', '.git', 'dist', 'coverage']);
+
+  test('changing prod’s cluster DNS prefix reports a replace of platform-prod’s cluster and blocks the gate', () => {
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'plan-diff-e2e-'));
+    try {
+      fs.cpSync(ROOT, copy, { recursive: true, filter: (source) => !EXCLUDED.has(path.basename(source)) || path.dirname(source) !== ROOT });
+      fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'), 'dir');
+      const git = (...args: string[]) => execFileSync('git', [...GIT_IDENTITY, ...args], { cwd: copy, encoding: 'utf8' });
+      git('init', '-q');
+      git('add', '-A');
+      git('commit', '-qm', 'base');
+
+      const environmentsFile = path.join(copy, 'stacks', 'environments.ts');
+      const source = fs.readFileSync(environmentsFile, 'utf8');
+      const prodDnsPrefix = /(\n\s*prod:\s*\{[\s\S]*?dnsPrefix:\s*')([^']+)(')/;
+      const match = prodDnsPrefix.exec(source);
+      if (!match) throw new Error('could not find prod cluster dnsPrefix in stacks/environments.ts');
+      const before = match[2];
+      fs.writeFileSync(environmentsFile, source.replace(prodDnsPrefix, `$1${before}-2$3`));
+
+      const started = Date.now();
+      const run = spawnSync(process.execPath, ['--import', 'tsx', path.join('tools', 'plan-diff', 'cli.ts'), '--base', 'HEAD', '--fail-on', 'replace,destroy'], {
+        cwd: copy,
+        encoding: 'utf8',
+      });
+      const seconds = (Date.now() - started) / 1000;
+      expect({ status: run.status, stderr: run.stderr.includes('failed') ? run.stderr : '' }).toEqual({ status: EXIT_GATE_BLOCKED, stderr: '' });
+      const prodSection = run.stdout.slice(run.stdout.indexOf('\nplatform-prod\n'));
+      expect(prodSection).toMatch(/replace\s+azurerm_kubernetes_cluster\.\S+\s+cluster\//);
+      expect(prodSection).toContain(`dns_prefix: "${before}" → "${before}-2" [forces replacement]`);
+      expect(run.stdout).toMatch(/platform-prod: \d+ to destroy, [1-9]\d* to replace/);
+      expect(run.stdout).toContain('BLOCKED platform-prod: replace azurerm_kubernetes_cluster.');
+      expect(run.stdout).toMatch(/platform-dev: no changes/);
+      expect(seconds).toBeLessThan(30);
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,120 @@
+/** The `--fail-on` gate: protected stacks, acknowledgments and the pass/block decision (pure). */
+import type { PlanDiff } from './model';
+
+export type GateAction = 'replace' | 'destroy';
+export const GATE_ACTIONS: readonly GateAction[] = ['replace', 'destroy'];
+
+/** Always protected, whatever the environment configuration says. */
+export const ALWAYS_PROTECTED: readonly string[] = ['state-bootstrap'];
+
+export interface Acknowledgment {
+  readonly action: GateAction;
+  readonly stack: string;
+  /** Construct path prefix (`registry`), a resource address, or empty for the whole stack. */
+  readonly prefix: string;
+  readonly line: string;
+}
+
+export interface Violation {
+  readonly stack: string;
+  readonly action: GateAction;
+  readonly address: string;
+  readonly constructPath: string;
+}
+
+export interface AllowedViolation {
+  readonly violation: Violation;
+  readonly acknowledgment: Acknowledgment;
+}
+
+export interface GateOptions {
+  readonly failOn: ReadonlySet<GateAction>;
+  readonly protectedStacks: ReadonlySet<string>;
+  readonly acknowledgments: readonly Acknowledgment[];
+}
+
+export interface GateResult {
+  readonly failOn: readonly GateAction[];
+  readonly protectedStacks: readonly string[];
+  readonly blocked: readonly Violation[];
+  readonly allowed: readonly AllowedViolation[];
+  readonly applied: readonly Acknowledgment[];
+  readonly unused: readonly Acknowledgment[];
+  readonly passed: boolean;
+}
+
+const ACK_LINE = /^[\s>*\-+`]*plan-diff:\s*allow\s+(replace|destroy)\s+([^\s`]+)/i;
+
+/** Lines like `plan-diff: allow replace platform-prod/registry` (also inside Markdown bullets or quotes). */
+export function parseAcknowledgments(text: string): Acknowledgment[] {
+  return text.split(/\r?\n/).flatMap((rawLine) => {
+    const match = ACK_LINE.exec(rawLine);
+    if (!match) return [];
+    const target = match[2].replace(/\/+$/, '');
+    const slash = target.indexOf('/');
+    return [
+      {
+        action: match[1].toLowerCase() as GateAction,
+        stack: slash === -1 ? target : target.slice(0, slash),
+        prefix: slash === -1 ? '' : target.slice(slash + 1),
+        line: `plan-diff: allow ${match[1].toLowerCase()} ${target}`,
+      },
+    ];
+  });
+}
+
+/** `platform-<env>` / `workload-<env>` are protected when `<env>` is; `state-bootstrap` always is. */
+export function protectedStacksFromEnvironments(stacks: Iterable<string>, protection: Readonly<Record<string, boolean>>): Set<string> {
+  const result = new Set<string>();
+  for (const stack of stacks) {
+    const match = /^(?:platform|workload)-(.+)$/.exec(stack);
+    if (ALWAYS_PROTECTED.includes(stack) || (match !== null && protection[match[1]] === true)) result.add(stack);
+  }
+  return result;
+}
+
+export function acknowledgmentMatches(ack: Acknowledgment, violation: Violation): boolean {
+  if (ack.action !== violation.action || ack.stack !== violation.stack) return false;
+  if (ack.prefix === '' || ack.prefix === violation.address) return true;
+  return violation.constructPath === ack.prefix || violation.constructPath.startsWith(`${ack.prefix}/`);
+}
+
+export function violations(diff: PlanDiff, options: Pick<GateOptions, 'failOn' | 'protectedStacks'>): Violation[] {
+  const result: Violation[] = [];
+  for (const stack of diff.stacks) {
+    if (!options.protectedStacks.has(stack.stack)) continue;
+    for (const change of stack.changes) {
+      const action = change.action;
+      if ((action === 'replace' || action === 'destroy') && options.failOn.has(action)) {
+        result.push({ stack: stack.stack, action, address: change.address, constructPath: change.constructPath });
+      }
+    }
+  }
+  return result;
+}
+
+export function evaluateGate(diff: PlanDiff, options: GateOptions): GateResult {
+  const blocked: Violation[] = [];
+  const allowed: AllowedViolation[] = [];
+  for (const violation of violations(diff, options)) {
+    const acknowledgment = options.acknowledgments.find((ack) => acknowledgmentMatches(ack, violation));
+    if (acknowledgment) allowed.push({ violation, acknowledgment });
+    else blocked.push(violation);
+  }
+  const applied = options.acknowledgments.filter((ack) => allowed.some((a) => a.acknowledgment === ack));
+  return {
+    failOn: GATE_ACTIONS.filter((a) => options.failOn.has(a)),
+    protectedStacks: [...options.protectedStacks].sort(),
+    blocked,
+    allowed,
+    applied,
+    unused: options.acknowledgments.filter((ack) => !applied.includes(ack)),
+    passed: blocked.length === 0,
+  };
+}
+
+/** The acknowledgment line that would let a blocked change through. */
+export function suggestedAcknowledgment(violation: Violation): string {
+  const target = violation.constructPath !== '' ? violation.constructPath.split('/')[0] : violation.address;
+  return `plan-diff: allow ${violation.action} ${violation.stack}/${target}`;
+}

@@ -90,7 +90,7 @@ export function defaultDnsPrefix(name: string): string {
   return name.replace(/[^a-zA-Z0-9-]/g, '').slice(0, 54).replace(/^-+|-+$/g, '');
 }
 
-/** The name AKS uses for the temporary pool while it rotates the system pool (to change its VM size without replacing the cluster). */
+/** The name of the temporary pool AKS cycles a pool through when its VM size, zones or disk change; without one such a change fails to apply. */
 export function rotationName(poolName: string): string {
   return `${poolName.slice(0, 9)}tmp`;
 }
@@ -164,8 +164,7 @@ export function validateCluster(props: KubernetesClusterProps): string[] {
     const name = validateNodePool(p, `userNodePools[${i}]`, pool, false);
     if (name !== undefined) names.push(name);
   });
-  if (systemName !== undefined) names.push(rotationName(systemName));
-  p.unique('node pool names (including the system pool\'s rotation name)', names);
+  p.unique('node pool names (including their rotation names)', [...names, ...names.map(rotationName)]);
   p.tags('tags', props.tags);
   return p.list;
 }
@@ -274,6 +273,7 @@ export class KubernetesCluster extends Construct {
         osDiskSizeGb: pool.osDiskSizeGb,
         nodeLabels: pool.nodeLabels ? { ...pool.nodeLabels } : undefined,
         nodeTaints: pool.nodeTaints ? [...pool.nodeTaints] : undefined,
+        temporaryNameForRotation: rotationName(pool.name),
         upgradeSettings: { maxSurge: '10%' },
         tags,
       });

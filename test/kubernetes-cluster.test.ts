@@ -128,6 +128,7 @@ describe('KubernetesCluster options', () => {
       max_pods: 110,
       zones: ['1', '2'],
       node_taints: ['workload=ai:NoSchedule'],
+      temporary_name_for_rotation: 'appstmp',
     });
   });
 });
@@ -178,7 +179,8 @@ describe('KubernetesCluster validation', () => {
     ['dns prefix too long', { dnsPrefix: 'a'.repeat(55) }, 'dnsPrefix: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa..." (55 characters) is not allowed'],
     ['system pool name uppercase', { systemNodePool: { ...pool, name: 'System' } }, 'systemNodePool.name: "System" is not allowed: a lowercase letter followed by up to 11 lowercase letters or digits'],
     ['user pool name too long', { userNodePools: [{ ...pool, name: 'workloadpool1' }] }, 'userNodePools[0].name: "workloadpool1" is not allowed'],
-    ['duplicate pool names', { userNodePools: [{ ...pool, name: 'system' }] }, 'node pool names (including the system pool\'s rotation name): "system" appears more than once'],
+    ['duplicate pool names', { userNodePools: [{ ...pool, name: 'system' }] }, 'node pool names (including their rotation names): "system" appears more than once'],
+    ['a pool named like a rotation pool', { userNodePools: [{ ...pool, name: 'systemtmp' }] }, 'node pool names (including their rotation names): "systemtmp" appears more than once'],
     ['maxCount below minCount', { systemNodePool: { ...pool, minCount: 3, maxCount: 2 } }, 'systemNodePool.maxCount: must be at least minCount (3), got 2'],
     ['system pool min 0', { systemNodePool: { ...pool, minCount: 0 } }, 'systemNodePool.minCount: must be a whole number from 1 to 1000, got number 0'],
     ['max pods below 50', { systemNodePool: { ...pool, maxPods: 30 } }, 'systemNodePool.maxPods: must be a whole number from 50 to 250, got number 30'],

@@ -1,23 +1,32 @@
+import { existsSync, rmSync } from 'node:fs';
 import { App } from 'cdktf';
 import { ValidationError } from './constructs/validation';
 import { config } from './stacks/environments';
 import { buildStacks } from './stacks/app';
+import { auditPolicy } from './stacks/policy-report';
 import { validateConfig } from './stacks/validate-config';
 
 /**
- * Validates the whole configuration, then builds and synthesizes every stack. Invalid configuration or
- * construct props exit 1 with one message listing every problem: no stack trace, no cdktf.out written.
+ * Validates the whole configuration, builds every stack, checks them against the security policy, then
+ * synthesizes. Invalid configuration, construct props or policy violations exit 1 with one message listing
+ * every problem: no stack trace, no cdktf.out written. Policy waivers are printed on every run.
  */
 function main(): number {
+  // new App() creates the output directory; if this run created it and then fails, nothing of it may remain.
+  const outdir = process.env.CDKTF_OUTDIR ?? 'cdktf.out';
+  const outdirExisted = existsSync(outdir);
   try {
     const problems = validateConfig(config);
     if (problems.length > 0) throw new ValidationError('configuration (stacks/environments.ts)', problems);
     const app = new App();
-    buildStacks(app, config);
+    const report = auditPolicy(buildStacks(app, config), config);
+    for (const line of report.waived) process.stdout.write(`policy waiver: ${line}\n`);
+    if (report.problems.length > 0) throw new ValidationError('security policy (constructs/policy.ts)', report.problems);
     app.synth();
     return 0;
   } catch (error) {
     if (error instanceof ValidationError) {
+      if (!outdirExisted) rmSync(outdir, { recursive: true, force: true });
       process.stderr.write(`${error.message}\n`);
       return 1;
     }

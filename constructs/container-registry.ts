@@ -41,6 +41,8 @@ export interface ContainerRegistryProps {
   readonly allowedIpRanges?: readonly string[];
   /** Tags on the registry and its replicas. @default - none */
   readonly tags?: Readonly<Record<string, string>>;
+  /** Make Terraform refuse any plan that destroys the registry (lifecycle.prevent_destroy). @default false */
+  readonly preventDestroy?: boolean;
 }
 
 export const REGISTRY_NAME = /^[a-zA-Z0-9]{5,50}$/;
@@ -60,6 +62,7 @@ export function validateRegistry(props: ContainerRegistryProps): string[] {
   p.boolean('zoneRedundancyEnabled', props.zoneRedundancyEnabled);
   p.boolean('dataEndpointEnabled', props.dataEndpointEnabled);
   p.boolean('publicNetworkAccessEnabled', props.publicNetworkAccessEnabled);
+  p.boolean('preventDestroy', props.preventDestroy);
   if (!premium && props.zoneRedundancyEnabled === true) needsPremium('zoneRedundancyEnabled', 'zone redundancy');
   if (!premium && props.dataEndpointEnabled === true) needsPremium('dataEndpointEnabled', 'a dedicated data endpoint');
   if (!premium && props.publicNetworkAccessEnabled === false) needsPremium('publicNetworkAccessEnabled', 'turning public network access off');
@@ -155,6 +158,7 @@ export class ContainerRegistry extends Construct {
           }))
         : undefined,
       tags: props.tags ? { ...props.tags } : undefined,
+      lifecycle: props.preventDestroy ? { preventDestroy: true } : undefined,
     });
     this.id = this.resource.id;
     this.name = this.resource.name;

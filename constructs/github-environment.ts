@@ -18,6 +18,11 @@ export interface GithubEnvironmentProps {
   readonly repository: string;
   /** The GitHub environment's name; jobs that declare `environment: <name>` get its secrets and variables. */
   readonly environment: string;
+  /**
+   * Create and own the environment (with its reviewers and branch policy). `false` writes secrets and variables
+   * into an environment that another stack owns, which then sets the protection rules. @default true
+   */
+  readonly manageEnvironment?: boolean;
   /** Required reviewers, at most 6 users and teams in all. @default - no approval needed */
   readonly reviewers?: EnvironmentReviewers;
   /** Let a reviewer approve a run they triggered. @default false when reviewers are set */
@@ -39,7 +44,13 @@ export function validateGithubEnvironment(props: GithubEnvironmentProps): string
   if (!p.object('props', props)) return p.list;
   checkRepository(p, 'repository', props.repository);
   p.string('environment', props.environment, ENVIRONMENT_NAME, ENVIRONMENT_NAME_ALLOWED);
+  p.boolean('manageEnvironment', props.manageEnvironment);
   p.boolean('allowSelfReview', props.allowSelfReview);
+  if (props.manageEnvironment === false) {
+    for (const field of ['reviewers', 'allowSelfReview', 'protectedBranchesOnly'] as const) {
+      if (props[field] !== undefined) p.add(`${field}: only the stack that manages the environment sets protection rules; drop it or set manageEnvironment: true`);
+    }
+  }
   p.boolean('protectedBranchesOnly', props.protectedBranchesOnly);
   if (props.reviewers !== undefined && p.object('reviewers', props.reviewers)) {
     const users = p.array('reviewers.users', props.reviewers.users);
@@ -67,7 +78,8 @@ export function validateGithubEnvironment(props: GithubEnvironmentProps): string
  * `environment: <name>` receive. With reviewers, such jobs wait for approval.
  */
 export class GithubEnvironment extends Construct {
-  public readonly resource: RepositoryEnvironment;
+  /** The environment, when this construct manages it. */
+  public readonly resource?: RepositoryEnvironment;
   public readonly secrets: Readonly<Record<string, ActionsEnvironmentSecret>>;
   public readonly variables: Readonly<Record<string, ActionsEnvironmentVariable>>;
 
@@ -76,14 +88,16 @@ export class GithubEnvironment extends Construct {
     throwIfInvalid(`GitHub environment "${this.node.path}"`, validateGithubEnvironment(props));
     const repository = props.repository.split('/')[1];
     const reviewers = props.reviewers;
-    this.resource = new RepositoryEnvironment(this, 'resource', {
-      repository,
-      environment: props.environment,
-      reviewers: reviewers ? [{ users: reviewers.users ? [...reviewers.users] : undefined, teams: reviewers.teams ? [...reviewers.teams] : undefined }] : undefined,
-      preventSelfReview: reviewers ? !(props.allowSelfReview ?? false) : undefined,
-      deploymentBranchPolicy: props.protectedBranchesOnly ? { protectedBranches: true, customBranchPolicies: false } : undefined,
-    });
-    const environment = this.resource.environment;
+    if (props.manageEnvironment ?? true) {
+      this.resource = new RepositoryEnvironment(this, 'resource', {
+        repository,
+        environment: props.environment,
+        reviewers: reviewers ? [{ users: reviewers.users ? [...reviewers.users] : undefined, teams: reviewers.teams ? [...reviewers.teams] : undefined }] : undefined,
+        preventSelfReview: reviewers ? !(props.allowSelfReview ?? false) : undefined,
+        deploymentBranchPolicy: props.protectedBranchesOnly ? { protectedBranches: true, customBranchPolicies: false } : undefined,
+      });
+    }
+    const environment = this.resource?.environment ?? props.environment;
     this.secrets = Object.fromEntries(
       Object.entries(props.secrets).map(([name, value]) => [
         name,

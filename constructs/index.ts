@@ -1,6 +1,7 @@
 export * from './validation';
 export * from './regions';
 export * from './principal';
+export * from './role-conditions';
 export * from './container-registry';
 export * from './kubernetes-cluster';
 export * from './federated-credentials';
@@ -9,3 +10,4 @@ export * from './github-actions-identity';
 export * from './github-environment';
 export * from './workload-identity';
 export * from './app-release';
+export * from './policy';

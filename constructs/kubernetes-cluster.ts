@@ -76,6 +76,8 @@ export interface KubernetesClusterProps {
   readonly imageCleanerIntervalHours?: number;
   /** Tags on the cluster and its pools. @default - none */
   readonly tags?: Readonly<Record<string, string>>;
+  /** Make Terraform refuse any plan that destroys the cluster (lifecycle.prevent_destroy). @default false */
+  readonly preventDestroy?: boolean;
 }
 
 export const CLUSTER_NAME = /^[a-zA-Z0-9]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?$/;
@@ -139,6 +141,7 @@ export function validateCluster(props: KubernetesClusterProps): string[] {
   p.oneOf('nodeOsUpgradeChannel', props.nodeOsUpgradeChannel, ['NodeImage', 'SecurityPatch', 'Unmanaged', 'None']);
   p.boolean('azurePolicyEnabled', props.azurePolicyEnabled);
   p.boolean('privateClusterEnabled', props.privateClusterEnabled);
+  p.boolean('preventDestroy', props.preventDestroy);
   p.optionalInteger('imageCleanerIntervalHours', props.imageCleanerIntervalHours, 24, 2160);
   p.optionalString('tenantId', props.tenantId, GUID, GUID_ALLOWED);
   p.optionalString('logAnalyticsWorkspaceId', props.logAnalyticsWorkspaceId, /^\/subscriptions\/.+\/workspaces\/[^/]+$/i, 'a Log Analytics workspace resource ID');
@@ -255,6 +258,7 @@ export class KubernetesCluster extends Construct {
         ? { logAnalyticsWorkspaceId: props.logAnalyticsWorkspaceId, msiAuthForMonitoringEnabled: true }
         : undefined,
       tags,
+      lifecycle: props.preventDestroy ? { preventDestroy: true } : undefined,
     });
 
     const pools: Record<string, KubernetesClusterNodePool> = {};

@@ -30,6 +30,8 @@ export interface RoleGrant {
   readonly scope: string;
   /** A short note stored on the assignment. @default - none */
   readonly description?: string;
+  /** An ABAC condition (version 2.0) that narrows what the role allows. @default - none */
+  readonly condition?: string;
 }
 
 /**
@@ -50,6 +52,8 @@ export function assignRole(scope: Construct, id: string, grant: RoleGrant): Role
     roleDefinitionName: grant.role,
     scope: grant.scope,
     description: grant.description,
+    condition: grant.condition,
+    conditionVersion: grant.condition ? '2.0' : undefined,
   });
 }
 

@@ -1,14 +1,28 @@
-import { App } from 'cdktf';
+import { App, TerraformStack } from 'cdktf';
+import { PolicyWaiver, SecurityPolicy } from '../constructs/policy';
+import { StateBootstrapStack } from './bootstrap-stack';
 import { ENVIRONMENT_NAMES, PlatformConfig } from './environments';
 import { PlatformStack } from './platform-stack';
 import { WorkloadStack } from './workload-stack';
 
-/** Every stack of every environment, on `app`. The config must already be valid (see validateConfig). */
-export function buildStacks(app: App, config: PlatformConfig): void {
+/** A stack and the security policy aspect applied to it. */
+export interface PolicedStack {
+  readonly stack: TerraformStack;
+  readonly policy: SecurityPolicy;
+}
+
+/**
+ * Every stack on `app`: `state-bootstrap`, then `platform-<env>` and `workload-<env>` per environment, each with
+ * the security policy aspect and its environment's waivers. The config must already be valid (see validateConfig).
+ */
+export function buildStacks(app: App, config: PlatformConfig): PolicedStack[] {
+  const policed = (stack: TerraformStack, waivers: readonly PolicyWaiver[] = []): PolicedStack => ({ stack, policy: SecurityPolicy.applyTo(stack, waivers) });
+  const stacks = [policed(new StateBootstrapStack(app, 'state-bootstrap', config))];
   for (const name of ENVIRONMENT_NAMES) {
     const env = config.environments[name];
     const props = { env, state: config.state, repository: config.repository };
     const platform = new PlatformStack(app, `platform-${name}`, props);
-    new WorkloadStack(app, `workload-${name}`, { ...props, platform });
+    stacks.push(policed(platform, env.waivers), policed(new WorkloadStack(app, `workload-${name}`, { ...props, platform }), env.waivers));
   }
+  return stacks;
 }

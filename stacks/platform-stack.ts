@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { AzurermBackend, TerraformOutput, TerraformStack } from 'cdktf';
 import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
 import { DataAzurermClientConfig } from '@cdktf/provider-azurerm/lib/data-azurerm-client-config';
-import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
+import { DataAzurermResourceGroup } from '@cdktf/provider-azurerm/lib/data-azurerm-resource-group';
 import { LogAnalyticsWorkspace } from '@cdktf/provider-azurerm/lib/log-analytics-workspace';
 import { GithubProvider } from '@cdktf/provider-github/lib/provider';
 import { ActionsVariable } from '@cdktf/provider-github/lib/actions-variable';
@@ -13,7 +13,7 @@ import { GithubEnvironment } from '../constructs/github-environment';
 import { assignRole } from '../constructs/principal';
 import { WorkloadIdentity } from '../constructs/workload-identity';
 import type { EnvironmentConfig, StateConfig } from './environments';
-import { clusterProps, deployIdentityProps, githubEnvironmentProps, planIdentityProps, registryProps, stateContainerScope } from './props';
+import { clusterProps, deployIdentityProps, githubEnvironmentPlatformProps, planIdentityProps, registryProps, stateContainerScope } from './props';
 
 export interface EnvironmentStackProps {
   readonly env: EnvironmentConfig;
@@ -35,14 +35,15 @@ export function useAzureStateBackend(stack: TerraformStack, name: string, { env,
 }
 
 /**
- * `platform-<env>`: resource group, Log Analytics workspace, registry and cluster (attached to the registry),
- * the GitHub Actions identities with their least-privilege roles, the GitHub environment with the secrets
- * and variables the workflows read, and the outputs the workload stack reads.
+ * `platform-<env>`: in the environment's resource group, a Log Analytics workspace, registry and cluster (attached to the registry),
+ * the GitHub Actions identities with their least-privilege roles, the secrets and variables the workflows read
+ * (in the GitHub environment that `state-bootstrap` owns), and the outputs the workload stack reads.
  */
 export class PlatformStack extends TerraformStack {
   public readonly registry: ContainerRegistry;
   public readonly cluster: KubernetesCluster;
-  public readonly resourceGroup: ResourceGroup;
+  /** The environment's resource group, which `state-bootstrap` creates (so deployers need no subscription-wide rights). */
+  public readonly resourceGroup: DataAzurermResourceGroup;
   public readonly deployIdentity: GithubActionsIdentity;
   public readonly planIdentity: GithubActionsIdentity;
   /** The application pods' Azure identity, federated with the cluster's OIDC issuer for the app's ServiceAccount. */
@@ -62,11 +63,7 @@ export class PlatformStack extends TerraformStack {
     new GithubProvider(this, 'github', { owner: repository.split('/')[0] });
     const client = new DataAzurermClientConfig(this, 'client');
 
-    this.resourceGroup = new ResourceGroup(this, 'resource-group', {
-      name: env.resourceGroupName,
-      location: env.location,
-      tags: { ...env.tags },
-    });
+    this.resourceGroup = new DataAzurermResourceGroup(this, 'resource-group', { name: env.resourceGroupName });
     const rgName = this.resourceGroup.name;
 
     const workspace = new LogAnalyticsWorkspace(this, 'logs', {
@@ -78,8 +75,8 @@ export class PlatformStack extends TerraformStack {
       tags: { ...env.tags },
     });
 
-    this.registry = new ContainerRegistry(this, 'registry', registryProps(env, rgName));
-    this.cluster = new KubernetesCluster(this, 'cluster', clusterProps(env, rgName, workspace.id));
+    this.registry = new ContainerRegistry(this, 'registry', { ...registryProps(env, rgName), preventDestroy: env.protected });
+    this.cluster = new KubernetesCluster(this, 'cluster', { ...clusterProps(env, rgName, workspace.id), preventDestroy: env.protected });
     this.cluster.attachRegistry(this.registry);
 
     this.appIdentity = new WorkloadIdentity(this, 'app-identity', {
@@ -108,7 +105,7 @@ export class PlatformStack extends TerraformStack {
     new GithubEnvironment(
       this,
       'github-environment',
-      githubEnvironmentProps(
+      githubEnvironmentPlatformProps(
         env,
         repository,
         { AZURE_CLIENT_ID: this.deployIdentity.clientId, AZURE_TENANT_ID: client.tenantId, AZURE_SUBSCRIPTION_ID: client.subscriptionId },

@@ -1,6 +1,7 @@
 import type { AppValues } from '../constructs/app-release';
 import type { ContainerRegistryProps } from '../constructs/container-registry';
 import type { KubernetesClusterProps } from '../constructs/kubernetes-cluster';
+import type { DelegableRole } from '../constructs/role-conditions';
 import type { GithubActionsIdentityProps } from '../constructs/github-actions-identity';
 import type { GithubEnvironmentProps } from '../constructs/github-environment';
 import type { EnvironmentConfig, StateConfig } from './environments';
@@ -72,13 +73,11 @@ export function planIdentityProps(env: EnvironmentConfig, repository: string, re
   };
 }
 
-/** The GitHub environment's settings; the stack adds the secrets and variables, which reference deployed resources. */
-export function githubEnvironmentProps(
-  env: EnvironmentConfig,
-  repository: string,
-  secrets: Record<string, string> = {},
-  variables: Record<string, string> = {},
-): GithubEnvironmentProps {
+/**
+ * The GitHub environment as `state-bootstrap` creates it: protection rules (reviewers, protected branches) and the
+ * infrastructure deployer's secrets, which the infrastructure workflow needs before `platform-<env>` exists.
+ */
+export function githubEnvironmentGovernanceProps(env: EnvironmentConfig, repository: string, secrets: Record<string, string> = {}): GithubEnvironmentProps {
   const { users, teams } = env.github.reviewers;
   return {
     repository,
@@ -86,8 +85,18 @@ export function githubEnvironmentProps(
     reviewers: users.length + teams.length > 0 ? { users, teams } : undefined,
     protectedBranchesOnly: env.github.protectedBranchesOnly,
     secrets,
-    variables,
+    variables: {},
   };
+}
+
+/** The secrets and variables `platform-<env>` writes into the environment that `state-bootstrap` owns. */
+export function githubEnvironmentPlatformProps(
+  env: EnvironmentConfig,
+  repository: string,
+  secrets: Record<string, string>,
+  variables: Record<string, string>,
+): GithubEnvironmentProps {
+  return { repository, environment: env.github.environment, manageEnvironment: false, secrets, variables };
 }
 
 /** Resource ID of the environment's state container, the scope of the state roles. */
@@ -108,4 +117,17 @@ export function appValues(env: EnvironmentConfig, workloadIdentityClientId: stri
     autoscaling: { enabled: true, ...a.autoscaling },
     podDisruptionBudget: { ...a.podDisruptionBudget },
   };
+}
+
+/** The roles `platform-<env>` assigns, by where: the infrastructure deployer may delegate exactly these and no others. */
+export const PLATFORM_ASSIGNED_ROLES = {
+  /** At the environment's resource group or below (registry, cluster, namespace). */
+  environment: ['AcrPull', 'AcrPush', 'Azure Kubernetes Service Cluster User Role', 'Azure Kubernetes Service RBAC Writer', 'Reader'],
+  /** At the environment's state container. */
+  state: ['Storage Blob Data Contributor', 'Storage Blob Data Reader'],
+} as const satisfies Record<string, readonly DelegableRole[]>;
+
+/** The infrastructure deployer of one environment: federated to the same GitHub environment subject as the app deployer. */
+export function infraIdentityProps(env: EnvironmentConfig, repository: string, resourceGroupName = env.resourceGroupName): GithubActionsIdentityProps {
+  return { ...deployIdentityProps(env, repository, resourceGroupName), name: `id-github-infra-${env.name}` };
 }

@@ -1,12 +1,13 @@
 import { validateCluster } from '../constructs/kubernetes-cluster';
 import { validateAppRelease } from '../constructs/app-release';
+import { POLICY_RULE_IDS } from '../constructs/policy';
 import { checkRepository } from '../constructs/github';
 import { validateGithubEnvironment } from '../constructs/github-environment';
 import { validateRegistry } from '../constructs/container-registry';
 import { REGION_ALLOWED, isAzureRegion } from '../constructs/regions';
 import { GUID, GUID_ALLOWED, Problems, describe } from '../constructs/validation';
 import { ENVIRONMENT_NAMES, EnvironmentConfig, PlatformConfig } from './environments';
-import { appValues, clusterProps, githubEnvironmentProps, registryProps } from './props';
+import { appValues, clusterProps, githubEnvironmentGovernanceProps, registryProps } from './props';
 
 const RESOURCE_GROUP = /^[-\w.()]{1,89}[-\w()]$/u;
 const RESOURCE_GROUP_ALLOWED = '1-90 letters, digits, underscores, hyphens, periods or parentheses, not ending in a period';
@@ -87,6 +88,14 @@ function validateEnvironment(p: Problems, path: string, key: string, env: Enviro
     }
   }
   validateGithub(p, path, env);
+  const waivers = p.array(`${path}.waivers`, env.waivers, false);
+  waivers.forEach((w, i) => {
+    if (!p.object(`${path}.waivers[${i}]`, w)) return;
+    const waiver = w as Record<string, unknown>;
+    p.oneOf(`${path}.waivers[${i}].rule`, waiver.rule, [...POLICY_RULE_IDS], false);
+    p.string(`${path}.waivers[${i}].reason`, waiver.reason, /\S.{9,}/, 'a sentence of at least 10 characters saying why the rule does not apply');
+  });
+  p.unique(`${path}.waivers[].rule`, waivers.map((w) => (typeof w === 'object' && w !== null ? (w as Record<string, unknown>).rule : undefined)));
   if (p.object(`${path}.app`, env.app)) validateApp(p, `${path}.app`, env);
   if (p.object(`${path}.cluster`, env.cluster)) {
     const cluster = env.cluster as unknown as Record<string, unknown>;
@@ -106,7 +115,7 @@ function validateGithub(p: Problems, path: string, env: EnvironmentConfig): void
   if (users.length + teams.length === 0 && env.protected === true) {
     p.add(`${path}.github.reviewers: a protected environment needs at least one required reviewer (user or team ID)`);
   }
-  for (const problem of validateGithubEnvironment(githubEnvironmentProps(env, 'owner/repository'))) p.add(`${path}.github.${problem}`);
+  for (const problem of validateGithubEnvironment(githubEnvironmentGovernanceProps(env, 'owner/repository'))) p.add(`${path}.github.${problem}`);
 }
 
 function validateApp(p: Problems, path: string, env: EnvironmentConfig): void {

@@ -118,7 +118,7 @@ describe('main.ts on an invalid configuration', () => {
       [
         'Invalid configuration (stacks/environments.ts): 2 problems',
         '  - environments.dev.registry.name: "acr-dev" is not allowed: 5-50 letters or digits, globally unique (azurerm validate/container_registry_name.go)',
-        '  - environments.prod.registry.geoReplications[0].location: "japaneast" is the registry\'s own location; a replica must be in another region',
+        '  - environments.staging.registry.geoReplications[0].location: "japaneast" is the registry\'s own location; a replica must be in another region',
         '',
       ].join('\n'),
     );

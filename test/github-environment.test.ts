@@ -39,6 +39,22 @@ describe('GithubEnvironment', () => {
   });
 });
 
+describe('GithubEnvironment in an environment another stack owns', () => {
+  test('writes secrets and variables by environment name and creates no environment', () => {
+    const tf = synth({ manageEnvironment: false });
+    expect(resources(tf, 'github_repository_environment')).toEqual({});
+    expect(only(tf, 'github_actions_environment_secret')).toMatchObject({ environment: 'prod', secret_name: 'AZURE_CLIENT_ID' });
+    expect(only(tf, 'github_actions_environment_variable')).toMatchObject({ environment: 'prod', variable_name: 'ACR_NAME' });
+  });
+
+  test('refuses protection rules, which belong to the owning stack', () => {
+    expect(validateGithubEnvironment({ ...base, manageEnvironment: false, reviewers: { users: [1] }, protectedBranchesOnly: true })).toEqual([
+      'reviewers: only the stack that manages the environment sets protection rules; drop it or set manageEnvironment: true',
+      'protectedBranchesOnly: only the stack that manages the environment sets protection rules; drop it or set manageEnvironment: true',
+    ]);
+  });
+});
+
 describe('GithubEnvironment validation', () => {
   const cases: Array<[string, Partial<GithubEnvironmentProps>, string]> = [
     ['bad repository', { repository: 'nope' }, 'repository: "nope" is not allowed: owner/name'],

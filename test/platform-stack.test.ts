@@ -35,9 +35,10 @@ describe.each(ENVIRONMENT_NAMES)('platform-%s', (name) => {
     ]);
   });
 
-  test('registry, cluster and workspace live in the resource group, in the environment location', () => {
-    const rgName = ref(tf, 'azurerm_resource_group', 'name');
-    expect(only(tf, 'azurerm_resource_group')).toMatchObject({ name: env.resourceGroupName, location: env.location });
+  test('registry, cluster and workspace live in the resource group state-bootstrap created, in the environment location', () => {
+    const rgName = '${data.azurerm_resource_group.resource-group.name}';
+    expect(tf.data?.azurerm_resource_group?.['resource-group']).toEqual({ name: env.resourceGroupName });
+    expect(resources(tf, 'azurerm_resource_group')).toEqual({});
     for (const type of ['azurerm_container_registry', 'azurerm_kubernetes_cluster', 'azurerm_log_analytics_workspace']) {
       expect(only(tf, type)).toMatchObject({ resource_group_name: rgName, location: env.location });
     }
@@ -56,6 +57,12 @@ describe.each(ENVIRONMENT_NAMES)('platform-%s', (name) => {
         scope: ref(tf, 'azurerm_container_registry', 'id'),
       }),
     ]);
+  });
+
+  test('the registry and cluster refuse destruction exactly when the environment is protected', () => {
+    const lifecycle = env.protected ? { prevent_destroy: true } : undefined;
+    expect(only(tf, 'azurerm_container_registry').lifecycle).toEqual(lifecycle);
+    expect(only(tf, 'azurerm_kubernetes_cluster').lifecycle).toEqual(lifecycle);
   });
 
   test('registry settings come from the environment', () => {
@@ -110,6 +117,7 @@ describe('per-environment differences', () => {
 
 describe('GitHub Actions wiring', () => {
   const REPO = config.repository;
+  const RG_ID = '${data.azurerm_resource_group.resource-group.id}';
   const assignments = (tf: TfJson) => Object.values(resources(tf, 'azurerm_role_assignment'));
   const identityRef = (tf: TfJson, name: string, attr: string) => {
     const [id] = Object.entries(resources(tf, 'azurerm_user_assigned_identity')).find(([, r]) => r.name === name) ?? [];
@@ -154,7 +162,7 @@ describe('GitHub Actions wiring', () => {
           { role: 'Azure Kubernetes Service Cluster User Role', scope: clusterId, principal: identityRef(tf, deploy, 'principal_id') },
           { role: 'Azure Kubernetes Service RBAC Writer', scope: `${clusterId}/namespaces/${env.app.namespace}`, principal: identityRef(tf, deploy, 'principal_id') },
           { role: 'Storage Blob Data Contributor', scope: stateScope, principal: identityRef(tf, deploy, 'principal_id') },
-          { role: 'Reader', scope: ref(tf, 'azurerm_resource_group', 'id'), principal: identityRef(tf, plan, 'principal_id') },
+          { role: 'Reader', scope: RG_ID, principal: identityRef(tf, plan, 'principal_id') },
           { role: 'Storage Blob Data Reader', scope: stateScope, principal: identityRef(tf, plan, 'principal_id') },
         ]),
       );
@@ -171,13 +179,14 @@ describe('GitHub Actions wiring', () => {
         expect(['Owner', 'Contributor', 'User Access Administrator']).not.toContain(a.role_definition_name);
         const scope = String(a.scope);
         expect(scope).not.toMatch(/^\/subscriptions\/[^/]+$/);
-        if (scope === ref(tf, 'azurerm_resource_group', 'id')) expect(a.role_definition_name).toBe('Reader');
+        if (scope === RG_ID) expect(a.role_definition_name).toBe('Reader');
         expect(scope).not.toMatch(/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+$/);
       }
     });
 
-    test('the GitHub environment carries the AZURE_* secrets as references, never literals', () => {
-      const envRef = ref(tf, 'github_repository_environment', 'environment');
+    test('the GitHub environment (owned by state-bootstrap) receives the AZURE_* secrets as references, never literals', () => {
+      const envRef = env.github.environment;
+      expect(resources(tf, 'github_repository_environment')).toEqual({});
       const secrets = Object.fromEntries(Object.values(resources(tf, 'github_actions_environment_secret')).map((s) => [s.secret_name, s]));
       expect(Object.keys(secrets).sort()).toEqual(['AZURE_CLIENT_ID', 'AZURE_SUBSCRIPTION_ID', 'AZURE_TENANT_ID']);
       expect(secrets.AZURE_CLIENT_ID).toMatchObject({ environment: envRef, plaintext_value: identityRef(tf, deploy, 'client_id') });
@@ -185,13 +194,15 @@ describe('GitHub Actions wiring', () => {
       expect(secrets.AZURE_SUBSCRIPTION_ID).toMatchObject({ environment: envRef, plaintext_value: '${data.azurerm_client_config.client.subscription_id}' });
     });
 
-    test('the GitHub environment carries the variables the workflows read', () => {
-      const vars = Object.fromEntries(Object.values(resources(tf, 'github_actions_environment_variable')).map((v) => [v.variable_name, v.value]));
+    test('the GitHub environment receives the variables the workflows read', () => {
+      const variables = Object.values(resources(tf, 'github_actions_environment_variable'));
+      for (const v of variables) expect(v).toMatchObject({ repository: REPO.split('/')[1], environment: env.github.environment });
+      const vars = Object.fromEntries(variables.map((v) => [v.variable_name, v.value]));
       expect(vars).toEqual({
         ACR_NAME: ref(tf, 'azurerm_container_registry', 'name'),
         ACR_LOGIN_SERVER: ref(tf, 'azurerm_container_registry', 'login_server'),
         AKS_CLUSTER: ref(tf, 'azurerm_kubernetes_cluster', 'name'),
-        RESOURCE_GROUP: ref(tf, 'azurerm_resource_group', 'name'),
+        RESOURCE_GROUP: '${data.azurerm_resource_group.resource-group.name}',
         NAMESPACE: env.app.namespace,
         IMAGE_NAME: env.app.imageName,
       });
@@ -217,15 +228,5 @@ describe('GitHub Actions wiring', () => {
         github_plan_client_id: { value: identityRef(tf, plan, 'client_id') },
       });
     });
-  });
-
-  test('prod requires reviewers and deploys only from protected branches', () => {
-    expect(only(stacks.prod, 'github_repository_environment')).toMatchObject({
-      environment: 'prod',
-      reviewers: [{ users: [...config.environments.prod.github.reviewers.users], teams: [...config.environments.prod.github.reviewers.teams] }],
-      prevent_self_review: true,
-      deployment_branch_policy: { protected_branches: true, custom_branch_policies: false },
-    });
-    expect(only(stacks.dev, 'github_repository_environment').reviewers).toBeUndefined();
   });
 });

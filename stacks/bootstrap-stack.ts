@@ -1,0 +1,134 @@
+import { Construct, IConstruct } from 'constructs';
+import { LocalBackend, TerraformOutput, TerraformResource, TerraformStack } from 'cdktf';
+import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
+import { ManagementLock } from '@cdktf/provider-azurerm/lib/management-lock';
+import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
+import { StorageAccount } from '@cdktf/provider-azurerm/lib/storage-account';
+import { StorageContainer } from '@cdktf/provider-azurerm/lib/storage-container';
+import { GithubProvider } from '@cdktf/provider-github/lib/provider';
+import { GithubActionsIdentity } from '../constructs/github-actions-identity';
+import { GithubEnvironment } from '../constructs/github-environment';
+import { assignRole } from '../constructs/principal';
+import { constrainRoleAssignments } from '../constructs/role-conditions';
+import { ENVIRONMENT_NAMES, PlatformConfig } from './environments';
+import { PLATFORM_ASSIGNED_ROLES, githubEnvironmentGovernanceProps, infraIdentityProps } from './props';
+
+/** Puts every resource under `scope` on `provider` (an aliased provider for another subscription); undefined keeps the default. */
+function useProvider(scope: IConstruct, provider: AzurermProvider | undefined): void {
+  if (provider === undefined) return;
+  for (const node of scope.node.findAll()) if (node instanceof TerraformResource) node.provider = provider;
+}
+
+/** Relative to the stack's directory (cdktf.out/stacks/state-bootstrap): the repository root, where .gitignore keeps it out of git. */
+export const BOOTSTRAP_STATE_PATH = '../../../terraform.state-bootstrap.tfstate';
+
+/**
+ * The roles the infrastructure deployer of an environment holds on that environment's resource group, each the
+ * narrowest built-in role for what `platform-<env>` and `workload-<env>` create there. Nothing at subscription
+ * scope, no Owner, Contributor or User Access Administrator.
+ */
+export const INFRA_DEPLOYER_ROLES: ReadonlyArray<{ readonly role: string; readonly why: string }> = [
+  { role: 'Reader', why: 'read the resource group and client config that the stacks look up' },
+  { role: 'Container Registry Contributor and Data Access Configuration Administrator', why: 'create and configure the registry, its replicas, retention and network rules (no image push or pull)' },
+  { role: 'Azure Kubernetes Service Contributor Role', why: 'create, upgrade and configure the AKS cluster and its node pools' },
+  { role: 'Log Analytics Contributor', why: 'create the Log Analytics workspace and enable the monitoring add-on' },
+  { role: 'Monitoring Contributor', why: 'create the data collection rule Container insights uses with managed identity auth' },
+  { role: 'Managed Identity Contributor', why: 'create the user-assigned identities and their federated credentials' },
+  { role: 'Azure Kubernetes Service RBAC Cluster Admin', why: 'install the Helm release the first time, which creates its namespace (only cluster admins may create namespaces)' },
+];
+
+/**
+ * `state-bootstrap`: deployed once, by an administrator, with local state. It creates what every other stack
+ * needs before it can run: the state storage account (one container per environment), each environment's
+ * resource group, each environment's infrastructure deployer identity with its constrained rights, and the
+ * GitHub environments with their protection rules and the deployer's secrets.
+ */
+export class StateBootstrapStack extends TerraformStack {
+  public readonly storageAccount: StorageAccount;
+
+  constructor(scope: Construct, name: string, config: PlatformConfig) {
+    super(scope, name);
+    const { state, repository } = config;
+    new LocalBackend(this, { path: BOOTSTRAP_STATE_PATH });
+    new GithubProvider(this, 'github', { owner: repository.split('/')[0] });
+
+    // One provider per subscription: the state's, and each environment's if it differs.
+    const providers = new Map<string, AzurermProvider | undefined>();
+    new AzurermProvider(this, 'azurerm', { features: [{}], subscriptionId: state.subscriptionId, storageUseAzuread: true });
+    providers.set(state.subscriptionId, undefined);
+    const providerFor = (subscriptionId: string, tenantId: string) => {
+      if (!providers.has(subscriptionId)) {
+        providers.set(subscriptionId, new AzurermProvider(this, `azurerm-${subscriptionId}`, {
+          alias: `sub_${subscriptionId.replace(/-/g, '_')}`, features: [{}], subscriptionId, tenantId, storageUseAzuread: true,
+        }));
+      }
+      return providers.get(subscriptionId);
+    };
+
+    const stateGroup = new ResourceGroup(this, 'state-resource-group', { name: state.resourceGroupName, location: state.location });
+    this.storageAccount = new StorageAccount(this, 'state', {
+      name: state.storageAccountName,
+      resourceGroupName: stateGroup.name,
+      location: state.location,
+      accountKind: 'StorageV2',
+      accountTier: 'Standard',
+      accountReplicationType: 'ZRS',
+      minTlsVersion: 'TLS1_2',
+      httpsTrafficOnlyEnabled: true,
+      allowNestedItemsToBePublic: false,
+      sharedAccessKeyEnabled: false,
+      defaultToOauthAuthentication: true,
+      infrastructureEncryptionEnabled: true,
+      crossTenantReplicationEnabled: false,
+      blobProperties: {
+        versioningEnabled: true,
+        changeFeedEnabled: true,
+        deleteRetentionPolicy: { days: 30 },
+        containerDeleteRetentionPolicy: { days: 30 },
+      },
+      lifecycle: { preventDestroy: true },
+    });
+    new ManagementLock(this, 'state-lock', {
+      name: 'terraform-state-cannot-delete',
+      scope: this.storageAccount.id,
+      lockLevel: 'CanNotDelete',
+      notes: 'Holds the Terraform state of every environment. Remove this lock only to retire the platform.',
+    });
+
+    for (const envName of ENVIRONMENT_NAMES) {
+      const env = config.environments[envName];
+      const provider = providerFor(env.subscriptionId, env.tenantId);
+      const container = new StorageContainer(this, `state-${envName}`, {
+        name: env.stateContainerName,
+        storageAccountId: this.storageAccount.id,
+        containerAccessType: 'private',
+      });
+      const group = new ResourceGroup(this, `resource-group-${envName}`, {
+        provider, name: env.resourceGroupName, location: env.location, tags: { ...env.tags },
+      });
+
+      const infra = new GithubActionsIdentity(this, `infra-${envName}`, infraIdentityProps(env, repository, group.name));
+      useProvider(infra, provider);
+      for (const { role } of INFRA_DEPLOYER_ROLES) {
+        useProvider(assignRole(this, `infra-${envName}-${role.replace(/[^A-Za-z]/g, '')}`, { principal: infra, role, scope: group.id }), provider);
+      }
+      useProvider(assignRole(this, `infra-${envName}-delegate`, {
+        principal: infra, role: 'Role Based Access Control Administrator', scope: group.id,
+        condition: constrainRoleAssignments(PLATFORM_ASSIGNED_ROLES.environment),
+      }), provider);
+      assignRole(this, `infra-${envName}-delegate-state`, {
+        principal: infra, role: 'Role Based Access Control Administrator', scope: container.id,
+        condition: constrainRoleAssignments(PLATFORM_ASSIGNED_ROLES.state),
+      });
+      assignRole(this, `infra-${envName}-state`, { principal: infra, role: 'Storage Blob Data Contributor', scope: container.id });
+
+      new GithubEnvironment(this, `github-environment-${envName}`, githubEnvironmentGovernanceProps(env, repository, {
+        AZURE_INFRA_CLIENT_ID: infra.clientId,
+        AZURE_INFRA_TENANT_ID: infra.tenantId,
+        AZURE_INFRA_SUBSCRIPTION_ID: env.subscriptionId,
+      }));
+      new TerraformOutput(this, `infra_client_id_${envName}`, { value: infra.clientId, description: `Client ID the infrastructure workflow deploys ${envName} as` });
+    }
+    new TerraformOutput(this, 'state_storage_account_id', { value: this.storageAccount.id });
+  }
+}

@@ -1,0 +1,157 @@
+import { Testing } from 'cdktf';
+import { StateBootstrapStack, INFRA_DEPLOYER_ROLES } from '../stacks/bootstrap-stack';
+import { ENVIRONMENT_NAMES, PlatformConfig, config } from '../stacks/environments';
+import { PLATFORM_ASSIGNED_ROLES } from '../stacks/props';
+import { PlatformStack } from '../stacks/platform-stack';
+import { BUILT_IN_ROLE_IDS } from '../constructs/role-conditions';
+import { TfJson, configCopy, only, ref, resources, synthStack } from './helpers';
+
+const tf = synthStack(new StateBootstrapStack(Testing.app(), 'state-bootstrap', config));
+const byName = (type: string, name: string) => {
+  const entry = Object.entries(resources(tf, type)).find(([, r]) => r.name === name);
+  if (!entry) throw new Error(`no ${type} named ${name}`);
+  return { id: entry[0], resource: entry[1], ref: (attr: string) => `\${${type}.${entry[0]}.${attr}}` };
+};
+
+test('matches the committed snapshot', () => {
+  expect(tf).toMatchSnapshot();
+});
+
+test('local state, kept at the repository root where .gitignore keeps it out of git', () => {
+  expect((tf.terraform as { backend: unknown }).backend).toEqual({ local: { path: '../../../terraform.state-bootstrap.tfstate' } });
+});
+
+describe('the state storage account', () => {
+  const account = only(tf, 'azurerm_storage_account');
+
+  test('versioning, soft delete for blobs and containers, TLS 1.2, no public blobs, no shared keys', () => {
+    expect(account).toMatchObject({
+      name: config.state.storageAccountName,
+      location: config.state.location,
+      min_tls_version: 'TLS1_2',
+      https_traffic_only_enabled: true,
+      allow_nested_items_to_be_public: false,
+      shared_access_key_enabled: false,
+      default_to_oauth_authentication: true,
+      blob_properties: {
+        versioning_enabled: true,
+        delete_retention_policy: { days: 30 },
+        container_delete_retention_policy: { days: 30 },
+      },
+    });
+  });
+
+  test('is protected: prevent_destroy and a CanNotDelete management lock', () => {
+    expect(account.lifecycle).toEqual({ prevent_destroy: true });
+    expect(only(tf, 'azurerm_management_lock')).toMatchObject({ lock_level: 'CanNotDelete', scope: ref(tf, 'azurerm_storage_account', 'id') });
+  });
+
+  test('one private container per environment, the ones the backends point to', () => {
+    const containers = Object.values(resources(tf, 'azurerm_storage_container'));
+    expect(containers.map((c) => c.name).sort()).toEqual(ENVIRONMENT_NAMES.map((e) => config.environments[e].stateContainerName).sort());
+    for (const c of containers) expect(c).toMatchObject({ storage_account_id: ref(tf, 'azurerm_storage_account', 'id'), container_access_type: 'private' });
+    for (const env of ENVIRONMENT_NAMES) {
+      const platform = synthStack(new PlatformStack(Testing.app(), `platform-${env}`, { env: config.environments[env], state: config.state, repository: config.repository }));
+      expect((platform.terraform as { backend: { azurerm: Record<string, unknown> } }).backend.azurerm).toMatchObject({
+        storage_account_name: account.name,
+        resource_group_name: config.state.resourceGroupName,
+        container_name: config.environments[env].stateContainerName,
+      });
+    }
+  });
+});
+
+describe.each(ENVIRONMENT_NAMES)('environment %s', (name) => {
+  const env = config.environments[name];
+  const identity = byName('azurerm_user_assigned_identity', `id-github-infra-${name}`);
+  const group = byName('azurerm_resource_group', env.resourceGroupName);
+  const assignments = Object.values(resources(tf, 'azurerm_role_assignment')).filter((a) => a.principal_id === identity.ref('principal_id'));
+
+  test('creates the resource group the platform stack uses', () => {
+    expect(group.resource).toMatchObject({ location: env.location });
+  });
+
+  test('the infrastructure deployer trusts exactly the environment subject', () => {
+    const creds = Object.values(resources(tf, 'azurerm_federated_identity_credential')).filter((c) => c.parent_id === identity.ref('id'));
+    expect(creds.map((c) => c.subject)).toEqual([`repo:${config.repository}:environment:${env.github.environment}`]);
+  });
+
+  test('its roles: narrow built-in roles on the resource group, constrained delegation, its state container', () => {
+    const container = `\${azurerm_storage_container.${Object.entries(resources(tf, 'azurerm_storage_container')).find(([, c]) => c.name === env.stateContainerName)?.[0]}.id}`;
+    expect(assignments.map((a) => [a.role_definition_name, a.scope]).sort()).toEqual(
+      [
+        ...INFRA_DEPLOYER_ROLES.map(({ role }) => [role, group.ref('id')]),
+        ['Role Based Access Control Administrator', group.ref('id')],
+        ['Role Based Access Control Administrator', container],
+        ['Storage Blob Data Contributor', container],
+      ].sort(),
+    );
+    for (const a of assignments) {
+      expect(['Owner', 'Contributor', 'User Access Administrator']).not.toContain(a.role_definition_name);
+      expect(String(a.scope)).not.toMatch(/^\/subscriptions\/[^/]+$/);
+    }
+  });
+
+  test('it may assign only the roles the platform stack assigns, only to service principals', () => {
+    const delegations = assignments.filter((a) => a.role_definition_name === 'Role Based Access Control Administrator');
+    const allowed = (scope: string) => (scope === group.ref('id') ? PLATFORM_ASSIGNED_ROLES.environment : PLATFORM_ASSIGNED_ROLES.state);
+    for (const d of delegations) {
+      expect(d.condition_version).toBe('2.0');
+      const condition = String(d.condition);
+      const guids = [...new Set(condition.match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g))].sort();
+      expect(guids).toEqual(allowed(String(d.scope)).map((r) => BUILT_IN_ROLE_IDS[r]).sort());
+      expect(condition).toContain("ActionMatches{'Microsoft.Authorization/roleAssignments/write'}");
+      expect(condition).toContain("ActionMatches{'Microsoft.Authorization/roleAssignments/delete'}");
+      expect(condition).toContain("@Request[Microsoft.Authorization/roleAssignments:PrincipalType] StringEqualsIgnoreCase 'ServicePrincipal'");
+    }
+  });
+
+  test('the GitHub environment with its protection rules and the deployer secrets', () => {
+    const environment = Object.values(resources(tf, 'github_repository_environment')).find((e) => e.environment === env.github.environment);
+    const { users, teams } = env.github.reviewers;
+    expect(environment).toMatchObject({ repository: config.repository.split('/')[1] });
+    if (users.length + teams.length > 0) expect(environment?.reviewers).toEqual([{ users: [...users], teams: [...teams] }]);
+    else expect(environment?.reviewers).toBeUndefined();
+    const secrets = Object.fromEntries(
+      Object.values(resources(tf, 'github_actions_environment_secret'))
+        .filter((s) => String(s.environment).includes(`github-environment-${name}_`))
+        .map((s) => [s.secret_name, s.plaintext_value]),
+    );
+    expect(secrets).toEqual({
+      AZURE_INFRA_CLIENT_ID: identity.ref('client_id'),
+      AZURE_INFRA_TENANT_ID: identity.ref('tenant_id'),
+      AZURE_INFRA_SUBSCRIPTION_ID: env.subscriptionId,
+    });
+  });
+});
+
+test('prod requires reviewers, no self-review, and deploys only from protected branches', () => {
+  const prod = Object.values(resources(tf, 'github_repository_environment')).find((e) => e.environment === config.environments.prod.github.environment);
+  expect(prod).toMatchObject({
+    reviewers: [{ users: [...config.environments.prod.github.reviewers.users], teams: [...config.environments.prod.github.reviewers.teams] }],
+    prevent_self_review: true,
+    deployment_branch_policy: { protected_branches: true, custom_branch_policies: false },
+  });
+});
+
+test('the roles every platform stack assigns are within what the deployer may delegate', () => {
+  for (const env of ENVIRONMENT_NAMES) {
+    const platform: TfJson = synthStack(new PlatformStack(Testing.app(), `platform-${env}`, { env: config.environments[env], state: config.state, repository: config.repository }));
+    for (const a of Object.values(resources(platform, 'azurerm_role_assignment'))) {
+      const allowed: readonly string[] = String(a.scope).startsWith('/subscriptions/') ? PLATFORM_ASSIGNED_ROLES.state : PLATFORM_ASSIGNED_ROLES.environment;
+      expect(allowed).toContain(a.role_definition_name);
+    }
+  }
+});
+
+test('an environment in another subscription gets its own aliased provider', () => {
+  const c = configCopy();
+  c.environments.prod.subscriptionId = '99999999-8888-7777-6666-555555555555';
+  const other = synthStack(new StateBootstrapStack(Testing.app(), 'state-bootstrap', c as PlatformConfig));
+  const alias = 'sub_99999999_8888_7777_6666_555555555555';
+  expect(other.provider?.azurerm).toEqual(expect.arrayContaining([expect.objectContaining({ alias, subscription_id: '99999999-8888-7777-6666-555555555555' })]));
+  const prodGroup = Object.values(resources(other, 'azurerm_resource_group')).find((g) => g.name === c.environments.prod.resourceGroupName);
+  expect(prodGroup?.provider).toBe(`azurerm.${alias}`);
+  const prodIdentity = Object.values(resources(other, 'azurerm_user_assigned_identity')).find((i) => i.name === 'id-github-infra-prod');
+  expect(prodIdentity?.provider).toBe(`azurerm.${alias}`);
+});

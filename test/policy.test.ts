@@ -1,0 +1,192 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, TerraformStack, Testing } from 'cdktf';
+import { ContainerRegistry as AzurermContainerRegistry, ContainerRegistryConfig } from '@cdktf/provider-azurerm/lib/container-registry';
+import { KubernetesCluster as AzurermKubernetesCluster, KubernetesClusterConfig } from '@cdktf/provider-azurerm/lib/kubernetes-cluster';
+import { KubernetesClusterNodePool } from '@cdktf/provider-azurerm/lib/kubernetes-cluster-node-pool';
+import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
+import { POLICY_RULES, SecurityPolicy } from '../constructs/policy';
+import { ContainerRegistry } from '../constructs/container-registry';
+import { KubernetesCluster } from '../constructs/kubernetes-cluster';
+import { buildStacks } from '../stacks/app';
+import { PlatformConfig, config } from '../stacks/environments';
+import { auditPolicy } from '../stacks/policy-report';
+import { configCopy } from './helpers';
+
+const ROOT = join(__dirname, '..');
+
+/** A registry and a cluster as the constructs build them: compliant with every rule. */
+const goodRegistry: ContainerRegistryConfig = {
+  name: 'acrgood01', resourceGroupName: 'rg', location: 'japaneast', sku: 'Premium', adminEnabled: false, anonymousPullEnabled: false,
+  zoneRedundancyEnabled: true, retentionPolicyInDays: 7, dataEndpointEnabled: true,
+  georeplications: [{ location: 'koreacentral', zoneRedundancyEnabled: true }],
+};
+const goodCluster: KubernetesClusterConfig = {
+  name: 'aks-good', resourceGroupName: 'rg', location: 'japaneast', dnsPrefix: 'aks-good', skuTier: 'Standard',
+  automaticUpgradeChannel: 'patch', azurePolicyEnabled: true, localAccountDisabled: true, roleBasedAccessControlEnabled: true,
+  identity: { type: 'SystemAssigned' },
+  apiServerAccessProfile: { authorizedIpRanges: ['203.0.113.0/24'] },
+  networkProfile: { networkPlugin: 'azure', networkPolicy: 'cilium' },
+  omsAgent: { logAnalyticsWorkspaceId: '/subscriptions/x/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/w' },
+  keyVaultSecretsProvider: { secretRotationEnabled: true },
+  defaultNodePool: { name: 'system', vmSize: 'Standard_D4ds_v5', maxPods: 110, onlyCriticalAddonsEnabled: true, nodeCount: 1 },
+};
+
+function audit(build: (stack: TerraformStack) => void, waivers: SecurityPolicy['violations'] extends unknown ? Array<{ rule: string; reason: string }> : never = []) {
+  const stack = new TerraformStack(Testing.app(), 'policy-test');
+  new AzurermProvider(stack, 'azurerm', { features: [{}] });
+  build(stack);
+  return new SecurityPolicy(waivers).audit(stack);
+}
+const ruleIds = (policy: SecurityPolicy) => policy.violations.map((v) => v.rule.id);
+
+describe('each rule catches a deliberately bad resource', () => {
+  test('compliant resources pass every rule', () => {
+    const policy = audit((s) => {
+      new AzurermContainerRegistry(s, 'registry', goodRegistry);
+      new AzurermKubernetesCluster(s, 'cluster', goodCluster);
+      new KubernetesClusterNodePool(s, 'pool', { name: 'apps', kubernetesClusterId: 'x', vmSize: 'Standard_D4ds_v5', maxPods: 60 });
+    });
+    expect(policy.violations).toEqual([]);
+  });
+
+  const registryCases: Array<[string, Partial<ContainerRegistryConfig>]> = [
+    ['CKV_AZURE_137', { adminEnabled: true }],
+    ['CKV_AZURE_138', { anonymousPullEnabled: true }],
+    ['CKV_AZURE_165', { georeplications: [] }],
+    ['CKV_AZURE_167', { retentionPolicyInDays: 0 }],
+    ['CKV_AZURE_233', { georeplications: [{ location: 'koreacentral', zoneRedundancyEnabled: false }] }],
+    ['CKV_AZURE_237', { dataEndpointEnabled: false }],
+  ];
+  test.each(registryCases)('registry: %s', (id, change) => {
+    expect(ruleIds(audit((s) => new AzurermContainerRegistry(s, 'registry', { ...goodRegistry, ...change })))).toEqual([id]);
+  });
+
+  const clusterCases: Array<[string, Partial<KubernetesClusterConfig>]> = [
+    ['CKV_AZURE_4', { omsAgent: undefined }],
+    ['CKV_AZURE_5', { roleBasedAccessControlEnabled: false }],
+    ['CKV_AZURE_6', { apiServerAccessProfile: undefined }],
+    ['CKV_AZURE_7', { networkProfile: { networkPlugin: 'azure' } }],
+    ['CKV_AZURE_116', { azurePolicyEnabled: false }],
+    ['CKV_AZURE_141', { localAccountDisabled: false }],
+    ['CKV_AZURE_168', { defaultNodePool: { ...goodCluster.defaultNodePool, maxPods: 30 } }],
+    ['CKV_AZURE_170', { skuTier: 'Free' }],
+    ['CKV_AZURE_171', { automaticUpgradeChannel: 'none' }],
+    ['CKV_AZURE_172', { keyVaultSecretsProvider: { secretRotationEnabled: false } }],
+    ['CKV_AZURE_232', { defaultNodePool: { ...goodCluster.defaultNodePool, onlyCriticalAddonsEnabled: false } }],
+  ];
+  test.each(clusterCases)('cluster: %s', (id, change) => {
+    expect(ruleIds(audit((s) => new AzurermKubernetesCluster(s, 'cluster', { ...goodCluster, ...change })))).toEqual([id]);
+  });
+
+  test('a private cluster satisfies CKV_AZURE_6 without authorized ranges', () => {
+    expect(ruleIds(audit((s) => new AzurermKubernetesCluster(s, 'cluster', { ...goodCluster, apiServerAccessProfile: undefined, privateClusterEnabled: true })))).toEqual([]);
+  });
+
+  test('node pools need 50 pods per node too (CKV_AZURE_168)', () => {
+    expect(ruleIds(audit((s) => new KubernetesClusterNodePool(s, 'pool', { name: 'apps', kubernetesClusterId: 'x', maxPods: 30 })))).toEqual(['CKV_AZURE_168']);
+  });
+
+  test('every rule has a test case above', () => {
+    const tested = new Set([...registryCases, ...clusterCases].map(([id]) => id));
+    expect([...new Set(POLICY_RULES.map((r) => r.id))].filter((id) => !tested.has(id))).toEqual([]);
+  });
+
+  test('the constructs with their defaults pass, and their weakened options are caught', () => {
+    const defaults = audit((s) => {
+      new ContainerRegistry(s, 'registry', { name: 'acrgood01', resourceGroupName: 'rg', location: 'japaneast', geoReplications: [{ location: 'koreacentral' }] });
+      new KubernetesCluster(s, 'cluster', {
+        name: 'aks', resourceGroupName: 'rg', location: 'japaneast', adminGroupObjectIds: ['aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee'],
+        systemNodePool: { name: 'system', vmSize: 'Standard_D4ds_v5', minCount: 1, maxCount: 2 },
+        authorizedIpRanges: ['203.0.113.0/24'], logAnalyticsWorkspaceId: goodCluster.omsAgent?.logAnalyticsWorkspaceId,
+      });
+    });
+    expect(defaults.violations).toEqual([]);
+    const weakened = audit((s) => new ContainerRegistry(s, 'registry', { name: 'acrweak01', resourceGroupName: 'rg', location: 'japaneast', sku: 'Standard' }));
+    expect(ruleIds(weakened).sort()).toEqual(['CKV_AZURE_165', 'CKV_AZURE_167', 'CKV_AZURE_233', 'CKV_AZURE_237']);
+  });
+});
+
+describe('the findings say where and what to change', () => {
+  test('stack, construct path, rule id and fix', () => {
+    const [finding] = audit((s) => new AzurermContainerRegistry(s, 'registry', { ...goodRegistry, adminEnabled: true })).violations;
+    expect(finding).toMatchObject({ stack: 'policy-test', path: 'registry' });
+  });
+
+  test('as a cdktf aspect in another project, a violation fails synthesis with every finding of the stack', () => {
+    const app = Testing.app();
+    const stack = new TerraformStack(app, 'consumer');
+    new AzurermProvider(stack, 'azurerm', { features: [{}] });
+    new AzurermContainerRegistry(stack, 'registry', { ...goodRegistry, adminEnabled: true, dataEndpointEnabled: false });
+    SecurityPolicy.applyTo(stack);
+    expect(() => app.synth()).toThrow(
+      /\[CKV_AZURE_137\] requires admin user disabled: set admin_enabled = false[\s\S]*\[CKV_AZURE_237\] requires dedicated data endpoints: set data_endpoint_enabled = true/,
+    );
+  });
+});
+
+describe('the shipped environments and waivers', () => {
+  const build = (c: PlatformConfig) => auditPolicy(buildStacks(new App({ outdir: mkdtempSync(join(tmpdir(), 'policy-')) }), c), c);
+
+  test('pass the policy; only dev is waived, and each waiver is reported with its reason', () => {
+    const report = build(config);
+    expect(report.problems).toEqual([]);
+    expect(report.waived).toEqual(
+      config.environments.dev.waivers.map((w) => expect.stringMatching(new RegExp(`^platform-dev (registry|cluster)/resource \\[${w.rule}\\] waived: ${w.reason}$`))),
+    );
+  });
+
+  test('without its waivers, dev fails with one finding per waived rule', () => {
+    const c = configCopy();
+    c.environments.dev.waivers = [];
+    expect(build(c as PlatformConfig).problems).toEqual([
+      'platform-dev registry/resource [CKV_AZURE_165] requires Premium SKU with at least one geo-replication: add a replica region (registry.geoReplications in environments.ts)'
+        .replace('add a replica', 'use sku Premium and add a replica'),
+      'platform-dev cluster/resource [CKV_AZURE_6] requires API server restricted to authorized IP ranges, or a private cluster (CKV_AZURE_6/CKV_AZURE_115): set cluster.authorizedIpRanges or cluster.privateClusterEnabled in environments.ts',
+      'platform-dev cluster/resource [CKV_AZURE_170] requires a paid tier with the uptime SLA (Standard or Premium): set sku_tier = "Standard" (cluster.skuTier in environments.ts)',
+    ]);
+  });
+
+  test('a waiver that matches nothing is a problem, so stale waivers do not linger', () => {
+    const c = configCopy();
+    c.environments.prod.waivers = [{ rule: 'CKV_AZURE_137', reason: 'no reason at all, really' }];
+    expect(build(c as PlatformConfig).problems).toEqual(['environments.prod.waivers[0]: CKV_AZURE_137 is waived but nothing in prod violates it; remove the waiver']);
+  });
+});
+
+describe('main.ts', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'policy-main-'));
+    for (const entry of ['main.ts', 'constructs', 'stacks', 'charts', 'package.json']) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const run = () => spawnSync(process.execPath, ['--import', 'tsx', 'main.ts'], { cwd: dir, encoding: 'utf8', env: { ...process.env, CDKTF_OUTDIR: join(dir, 'cdktf.out') } });
+
+  test('prints the dev waivers on every synth', () => {
+    const result = run();
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim().split('\n')).toEqual(config.environments.dev.waivers.map((w) => expect.stringContaining(`[${w.rule}] waived: ${w.reason}`)));
+    rmSync(join(dir, 'cdktf.out'), { recursive: true, force: true });
+  });
+
+  test('a violation fails synthesis with one message and writes no cdktf.out', () => {
+    const file = join(dir, 'stacks', 'environments.ts');
+    const original = readFileSync(file, 'utf8');
+    writeFileSync(file, original.replace("{ rule: 'CKV_AZURE_170', reason: 'dev runs the Free AKS tier: no uptime SLA is needed for a development cluster' },", ''));
+    try {
+      const result = run();
+      expect(result.status).toBe(1);
+      expect(result.stderr).toBe(
+        'Invalid security policy (constructs/policy.ts): 1 problem\n' +
+          '  - platform-dev cluster/resource [CKV_AZURE_170] requires a paid tier with the uptime SLA (Standard or Premium): set sku_tier = "Standard" (cluster.skuTier in environments.ts)\n',
+      );
+      expect(existsSync(join(dir, 'cdktf.out'))).toBe(false);
+    } finally {
+      writeFileSync(file, original);
+    }
+  });
+});

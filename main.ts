@@ -11,6 +11,11 @@ import { validateConfig } from './stacks/validate-config';
  * synthesizes. Invalid configuration, construct props or policy violations exit 1 with one message listing
  * every problem: no stack trace, no cdktf.out written. Policy waivers are printed on every run.
  */
+// tsx turns on source maps; then every token cdktf creates captures a stack trace that Node maps through the
+// inline source maps of cdktf's own modules. Off, synthesis is about 10% faster; only the line numbers of an
+// unexpected crash's trace change, and validation errors carry no trace at all.
+process.setSourceMapsEnabled(false);
+
 function main(): number {
   // new App() creates the output directory; if this run created it and then fails, nothing of it may remain.
   const outdir = process.env.CDKTF_OUTDIR ?? 'cdktf.out';
@@ -18,7 +23,7 @@ function main(): number {
   try {
     const problems = validateConfig(config);
     if (problems.length > 0) throw new ValidationError('configuration (stacks/environments.ts)', problems);
-    const app = new App();
+    const app = new App({ stackTraces: false });
     const report = auditPolicy(buildStacks(app, config), config);
     for (const line of report.waived) process.stdout.write(`policy waiver: ${line}\n`);
     if (report.problems.length > 0) throw new ValidationError('security policy (constructs/policy.ts)', report.problems);

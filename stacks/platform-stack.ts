@@ -97,9 +97,13 @@ export class PlatformStack extends TerraformStack {
     this.cluster.grantNamespaceWriter(this.deployIdentity, env.app.namespace);
     assignRole(this, 'github-deploy-state', { principal: this.deployIdentity, role: 'Storage Blob Data Contributor', scope: stateScope });
 
-    // Plans pull requests: reads the environment's resources and state, changes nothing.
+    // Plans pull requests: reads the environment's resources and state, changes nothing. A refresh reads the
+    // cluster's user kubeconfig (listClusterUserCredential; with Azure RBAC it grants nothing inside the cluster)
+    // and the role assignments on the state container, which lie outside the resource group.
     this.planIdentity = new GithubActionsIdentity(this, 'github-plan', planIdentityProps(env, repository, rgName));
     assignRole(this, 'github-plan-reader', { principal: this.planIdentity, role: 'Reader', scope: this.resourceGroup.id });
+    this.cluster.grantClusterUser(this.planIdentity);
+    assignRole(this, 'github-plan-state-reader', { principal: this.planIdentity, role: 'Reader', scope: stateScope });
     assignRole(this, 'github-plan-state', { principal: this.planIdentity, role: 'Storage Blob Data Reader', scope: stateScope });
 
     new GithubEnvironment(

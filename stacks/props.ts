@@ -124,7 +124,7 @@ export const PLATFORM_ASSIGNED_ROLES = {
   /** At the environment's resource group or below (registry, cluster, namespace). */
   environment: ['AcrPull', 'AcrPush', 'Azure Kubernetes Service Cluster User Role', 'Azure Kubernetes Service RBAC Writer', 'Reader'],
   /** At the environment's state container. */
-  state: ['Storage Blob Data Contributor', 'Storage Blob Data Reader'],
+  state: ['Storage Blob Data Contributor', 'Storage Blob Data Reader', 'Reader'],
 } as const satisfies Record<string, readonly DelegableRole[]>;
 
 /** The infrastructure deployer of one environment: federated to the same GitHub environment subject as the app deployer. */

@@ -163,15 +163,17 @@ describe('GitHub Actions wiring', () => {
           { role: 'Azure Kubernetes Service RBAC Writer', scope: `${clusterId}/namespaces/${env.app.namespace}`, principal: identityRef(tf, deploy, 'principal_id') },
           { role: 'Storage Blob Data Contributor', scope: stateScope, principal: identityRef(tf, deploy, 'principal_id') },
           { role: 'Reader', scope: RG_ID, principal: identityRef(tf, plan, 'principal_id') },
+          { role: 'Azure Kubernetes Service Cluster User Role', scope: clusterId, principal: identityRef(tf, plan, 'principal_id') },
+          { role: 'Reader', scope: stateScope, principal: identityRef(tf, plan, 'principal_id') },
           { role: 'Storage Blob Data Reader', scope: stateScope, principal: identityRef(tf, plan, 'principal_id') },
         ]),
       );
-      expect(actual).toHaveLength(7);
+      expect(actual).toHaveLength(9);
     });
 
-    test('the plan identity has no push or deploy rights', () => {
+    test('the plan identity reads only: no push, deploy or write rights', () => {
       const planRoles = assignments(tf).filter((a) => a.principal_id === identityRef(tf, plan, 'principal_id')).map((a) => a.role_definition_name);
-      expect(planRoles.sort()).toEqual(['Reader', 'Storage Blob Data Reader']);
+      expect(planRoles.sort()).toEqual(['Azure Kubernetes Service Cluster User Role', 'Reader', 'Reader', 'Storage Blob Data Reader']);
     });
 
     test('no role at subscription or resource-group scope except the plan Reader, and no broad role anywhere', () => {

@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { ContainerRegistry as AzurermContainerRegistry } from '@cdktf/provider-azurerm/lib/container-registry';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { IPrincipal, assignRole, grantId } from './principal';
-import { REGION_ALLOWED, isAzureRegion, normalizeLocation } from './regions';
+import { normalizeLocation } from './regions';
 import { IPV4_CIDR, IPV4_CIDR_ALLOWED, Problems, isToken, throwIfInvalid } from './validation';
 
 export type RegistrySku = 'Basic' | 'Standard' | 'Premium';
@@ -52,8 +52,8 @@ export function validateRegistry(props: ContainerRegistryProps): string[] {
   const p = new Problems();
   if (!p.object('props', props)) return p.list;
   p.string('name', props.name, REGISTRY_NAME, '5-50 letters or digits, globally unique (azurerm validate/container_registry_name.go)');
-  p.string('resourceGroupName', props.resourceGroupName, /^[-\w.()]{1,89}[-\w()]$/u, '1-90 letters, digits, underscores, hyphens, periods or parentheses, not ending in a period');
-  const homeValid = checkRegion(p, 'location', props.location);
+  p.resourceGroup('resourceGroupName', props.resourceGroupName);
+  const homeValid = p.region('location', props.location) && !isToken(props.location);
   p.oneOf('sku', props.sku, REGISTRY_SKUS);
   const premium = (props.sku ?? 'Premium') === 'Premium';
   const needsPremium = (field: string, why: string) =>
@@ -87,7 +87,7 @@ export function validateRegistry(props: ContainerRegistryProps): string[] {
     const replica = r as unknown as GeoReplication;
     p.boolean(`${field}.zoneRedundancyEnabled`, replica.zoneRedundancyEnabled);
     p.boolean(`${field}.regionalEndpointEnabled`, replica.regionalEndpointEnabled);
-    if (!checkRegion(p, `${field}.location`, replica.location)) return;
+    if (!p.region(`${field}.location`, replica.location) || isToken(replica.location)) return;
     const loc = normalizeLocation(replica.location);
     if (home !== undefined && loc === home) {
       p.add(`${field}.location: "${replica.location}" is the registry's own location; a replica must be in another region`);
@@ -97,16 +97,6 @@ export function validateRegistry(props: ContainerRegistryProps): string[] {
   p.unique('geoReplications[].location', locations);
   p.tags('tags', props.tags);
   return p.list;
-}
-
-function checkRegion(p: Problems, field: string, value: unknown): value is string {
-  if (isToken(value)) return false;
-  if (!p.string(field, value, /\S/, REGION_ALLOWED)) return false;
-  if (!isAzureRegion(value as string)) {
-    p.add(`${field}: "${value}" is not an Azure region; use ${REGION_ALLOWED}`);
-    return false;
-  }
-  return true;
 }
 
 /**

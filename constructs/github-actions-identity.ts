@@ -4,8 +4,7 @@ import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-
 import { CREDENTIAL_NAME, MAX_FEDERATED_CREDENTIALS, TrustedSubject, addFederatedCredentials } from './federated-credentials';
 import { ENVIRONMENT_NAME, ENVIRONMENT_NAME_ALLOWED, GITHUB_OIDC_ISSUER, REF_NAME, REF_NAME_ALLOWED, checkRepository } from './github';
 import { IPrincipal, PrincipalType } from './principal';
-import { REGION_ALLOWED, isAzureRegion } from './regions';
-import { Problems, isToken, throwIfInvalid } from './validation';
+import { Problems, throwIfInvalid } from './validation';
 
 export interface GithubActionsIdentityProps {
   /** Name of the user-assigned managed identity: 3-128 letters, digits, hyphens or underscores, starting with a letter or digit. */
@@ -46,10 +45,8 @@ export function validateGithubActionsIdentity(props: GithubActionsIdentityProps)
   const p = new Problems();
   if (!p.object('props', props)) return p.list;
   p.string('name', props.name, IDENTITY_NAME, '3-128 letters, digits, hyphens or underscores, starting with a letter or digit');
-  p.string('resourceGroupName', props.resourceGroupName, /^[-\w.()]{1,89}[-\w()]$/u, '1-90 letters, digits, underscores, hyphens, periods or parentheses, not ending in a period');
-  if (p.string('location', props.location, /\S/, REGION_ALLOWED) && !isToken(props.location) && !isAzureRegion(props.location)) {
-    p.add(`location: "${props.location}" is not an Azure region; use ${REGION_ALLOWED}`);
-  }
+  p.resourceGroup('resourceGroupName', props.resourceGroupName);
+  p.region('location', props.location);
   checkRepository(p, 'repository', props.repository);
   const envs = p.array('environments', props.environments);
   envs.forEach((e, i) => p.string(`environments[${i}]`, e, ENVIRONMENT_NAME, ENVIRONMENT_NAME_ALLOWED));

@@ -4,7 +4,6 @@ import { KubernetesClusterNodePool } from '@cdktf/provider-azurerm/lib/kubernete
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { ContainerRegistry } from './container-registry';
 import { IPrincipal, assignRole, grantId } from './principal';
-import { REGION_ALLOWED, isAzureRegion } from './regions';
 import { GUID, GUID_ALLOWED, IPV4_CIDR, IPV4_CIDR_ALLOWED, Problems, isToken, throwIfInvalid } from './validation';
 
 export type ClusterSkuTier = 'Free' | 'Standard' | 'Premium';
@@ -97,6 +96,24 @@ export function rotationName(poolName: string): string {
   return `${poolName.slice(0, 9)}tmp`;
 }
 
+/** What every pool, system or user, is built with: autoscaling, a rotation name, AzureLinux, 110 pods per node by default. */
+function poolSettings(pool: NodePoolProps) {
+  return {
+    name: pool.name,
+    temporaryNameForRotation: rotationName(pool.name),
+    vmSize: pool.vmSize,
+    autoScalingEnabled: true,
+    minCount: pool.minCount,
+    maxCount: pool.maxCount,
+    maxPods: pool.maxPods ?? 110,
+    zones: pool.zones ? [...pool.zones] : undefined,
+    osSku: pool.osSku ?? 'AzureLinux',
+    osDiskSizeGb: pool.osDiskSizeGb,
+    nodeLabels: pool.nodeLabels ? { ...pool.nodeLabels } : undefined,
+    upgradeSettings: { maxSurge: '10%' },
+  };
+}
+
 function validateNodePool(p: Problems, field: string, pool: unknown, system: boolean): string | undefined {
   if (!p.object(field, pool)) return undefined;
   const np = pool as unknown as NodePoolProps;
@@ -125,10 +142,8 @@ export function validateCluster(props: KubernetesClusterProps): string[] {
   const p = new Problems();
   if (!p.object('props', props)) return p.list;
   p.string('name', props.name, CLUSTER_NAME, '1-63 letters, digits, underscores or hyphens, starting and ending with a letter or digit');
-  p.string('resourceGroupName', props.resourceGroupName, /^[-\w.()]{1,89}[-\w()]$/u, '1-90 letters, digits, underscores, hyphens, periods or parentheses, not ending in a period');
-  if (p.string('location', props.location, /\S/, REGION_ALLOWED) && !isToken(props.location) && !isAzureRegion(props.location)) {
-    p.add(`location: "${props.location}" is not an Azure region; use ${REGION_ALLOWED}`);
-  }
+  p.resourceGroup('resourceGroupName', props.resourceGroupName);
+  p.region('location', props.location);
   if (props.dnsPrefix !== undefined) {
     p.string('dnsPrefix', props.dnsPrefix, DNS_PREFIX, '1-54 letters, digits or hyphens, starting and ending with a letter or digit');
   } else if (typeof props.name === 'string' && !isToken(props.name) && !DNS_PREFIX.test(defaultDnsPrefix(props.name))) {
@@ -234,22 +249,7 @@ export class KubernetesCluster extends Construct {
         loadBalancerSku: 'standard',
         outboundType: 'loadBalancer',
       },
-      defaultNodePool: {
-        name: system.name,
-        temporaryNameForRotation: rotationName(system.name),
-        vmSize: system.vmSize,
-        autoScalingEnabled: true,
-        minCount: system.minCount,
-        maxCount: system.maxCount,
-        maxPods: system.maxPods ?? 110,
-        zones: system.zones ? [...system.zones] : undefined,
-        osSku: system.osSku ?? 'AzureLinux',
-        osDiskSizeGb: system.osDiskSizeGb,
-        onlyCriticalAddonsEnabled: true,
-        nodeLabels: system.nodeLabels ? { ...system.nodeLabels } : undefined,
-        upgradeSettings: { maxSurge: '10%' },
-        tags,
-      },
+      defaultNodePool: { ...poolSettings(system), onlyCriticalAddonsEnabled: true, tags },
       azurePolicyEnabled: props.azurePolicyEnabled ?? true,
       keyVaultSecretsProvider: { secretRotationEnabled: true, secretRotationInterval: '2m' },
       imageCleanerEnabled: true,
@@ -264,21 +264,10 @@ export class KubernetesCluster extends Construct {
     const pools: Record<string, KubernetesClusterNodePool> = {};
     for (const pool of props.userNodePools ?? []) {
       pools[pool.name] = new KubernetesClusterNodePool(this, `pool-${pool.name}`, {
-        name: pool.name,
+        ...poolSettings(pool),
         kubernetesClusterId: this.resource.id,
         mode: 'User',
-        vmSize: pool.vmSize,
-        autoScalingEnabled: true,
-        minCount: pool.minCount,
-        maxCount: pool.maxCount,
-        maxPods: pool.maxPods ?? 110,
-        zones: pool.zones ? [...pool.zones] : undefined,
-        osSku: pool.osSku ?? 'AzureLinux',
-        osDiskSizeGb: pool.osDiskSizeGb,
-        nodeLabels: pool.nodeLabels ? { ...pool.nodeLabels } : undefined,
         nodeTaints: pool.nodeTaints ? [...pool.nodeTaints] : undefined,
-        temporaryNameForRotation: rotationName(pool.name),
-        upgradeSettings: { maxSurge: '10%' },
         tags,
       });
     }

@@ -1,4 +1,5 @@
 import { Token } from 'cdktf';
+import { REGION_ALLOWED, isAzureRegion } from './regions';
 
 /**
  * The one error that config validation and every construct throw: it lists every problem at once,
@@ -122,6 +123,22 @@ export class Problems {
     }
   }
 
+  /** An Azure region name (tokens pass). */
+  region(field: string, value: unknown): value is string {
+    if (isToken(value)) return true;
+    if (!this.string(field, value, /\S/, REGION_ALLOWED)) return false;
+    if (!isAzureRegion(value)) {
+      this.add(`${field}: "${value}" is not an Azure region; use ${REGION_ALLOWED}`);
+      return false;
+    }
+    return true;
+  }
+
+  /** A resource group name, as Azure allows it. */
+  resourceGroup(field: string, value: unknown): void {
+    this.string(field, value, RESOURCE_GROUP, RESOURCE_GROUP_ALLOWED);
+  }
+
   /** Tags: at most 50, names up to 512 characters, values up to 256, as Azure allows. */
   tags(field: string, value: unknown): void {
     if (value === undefined || isToken(value)) return;
@@ -144,6 +161,10 @@ export function describe(value: unknown): string {
   if (typeof value === 'object') return 'an object';
   return `${typeof value} ${String(value)}`;
 }
+
+/** A resource group name: 1-90 letters, digits, underscores, hyphens, periods or parentheses, not ending in a period. */
+export const RESOURCE_GROUP = /^[-\w.()]{1,89}[-\w()]$/u;
+export const RESOURCE_GROUP_ALLOWED = '1-90 letters, digits, underscores, hyphens, periods or parentheses, not ending in a period';
 
 /** An IPv4 address or CIDR block, as ACR network rules and AKS authorized ranges accept. */
 export const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}(\/(3[0-2]|[12]?\d))?$/;

@@ -5,8 +5,7 @@ import { addFederatedCredentials } from './federated-credentials';
 import { IDENTITY_NAME } from './github-actions-identity';
 import { NAMESPACE, NAMESPACE_ALLOWED } from './kubernetes-cluster';
 import { IPrincipal, PrincipalType } from './principal';
-import { REGION_ALLOWED, isAzureRegion } from './regions';
-import { Problems, isToken, throwIfInvalid } from './validation';
+import { Problems, throwIfInvalid } from './validation';
 
 export interface WorkloadIdentityProps {
   /** Name of the user-assigned managed identity: 3-128 letters, digits, hyphens or underscores. */
@@ -30,9 +29,7 @@ export function validateWorkloadIdentity(props: WorkloadIdentityProps): string[]
   const p = new Problems();
   if (!p.object('props', props)) return p.list;
   p.string('name', props.name, IDENTITY_NAME, '3-128 letters, digits, hyphens or underscores, starting with a letter or digit');
-  if (p.string('location', props.location, /\S/, REGION_ALLOWED) && !isToken(props.location) && !isAzureRegion(props.location)) {
-    p.add(`location: "${props.location}" is not an Azure region; use ${REGION_ALLOWED}`);
-  }
+  p.region('location', props.location);
   p.string('oidcIssuerUrl', props.oidcIssuerUrl, /^https:\/\/\S+$/, 'the cluster\'s https OIDC issuer URL');
   p.string('namespace', props.namespace, NAMESPACE, NAMESPACE_ALLOWED);
   p.string('serviceAccountName', props.serviceAccountName, SERVICE_ACCOUNT, 'a Kubernetes name: lowercase letters, digits, "-" or ".", alphanumeric at both ends');

@@ -4,13 +4,10 @@ import { POLICY_RULE_IDS } from '../constructs/policy';
 import { checkRepository } from '../constructs/github';
 import { validateGithubEnvironment } from '../constructs/github-environment';
 import { validateRegistry } from '../constructs/container-registry';
-import { REGION_ALLOWED, isAzureRegion } from '../constructs/regions';
 import { GUID, GUID_ALLOWED, Problems, describe } from '../constructs/validation';
 import { ENVIRONMENT_NAMES, EnvironmentConfig, PlatformConfig } from './environments';
 import { appValues, clusterProps, githubEnvironmentGovernanceProps, registryProps } from './props';
 
-const RESOURCE_GROUP = /^[-\w.()]{1,89}[-\w()]$/u;
-const RESOURCE_GROUP_ALLOWED = '1-90 letters, digits, underscores, hyphens, periods or parentheses, not ending in a period';
 const STORAGE_ACCOUNT = /^[a-z0-9]{3,24}$/;
 /** A repository path in a registry: lowercase alphanumerics separated by `.`, `_`, `-` or `/`. */
 const IMAGE_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
@@ -60,23 +57,17 @@ function validateState(p: Problems, state: unknown): void {
   if (!p.object('state', state)) return;
   const s = state as Record<string, unknown>;
   p.string('state.subscriptionId', s.subscriptionId, GUID, GUID_ALLOWED);
-  p.string('state.resourceGroupName', s.resourceGroupName, RESOURCE_GROUP, RESOURCE_GROUP_ALLOWED);
+  p.resourceGroup('state.resourceGroupName', s.resourceGroupName);
   p.string('state.storageAccountName', s.storageAccountName, STORAGE_ACCOUNT, '3-24 lowercase letters or digits, globally unique');
-  region(p, 'state.location', s.location);
-}
-
-function region(p: Problems, field: string, value: unknown): void {
-  if (p.string(field, value, /\S/, REGION_ALLOWED) && !isAzureRegion(value as string)) {
-    p.add(`${field}: "${value}" is not an Azure region; use ${REGION_ALLOWED}`);
-  }
+  p.region('state.location', s.location);
 }
 
 function validateEnvironment(p: Problems, path: string, key: string, env: EnvironmentConfig): void {
   if (env.name !== key) p.add(`${path}.name: must be "${key}" to match its key, got ${describe(env.name)}`);
   p.string(`${path}.subscriptionId`, env.subscriptionId, GUID, GUID_ALLOWED);
   p.string(`${path}.tenantId`, env.tenantId, GUID, GUID_ALLOWED);
-  region(p, `${path}.location`, env.location);
-  p.string(`${path}.resourceGroupName`, env.resourceGroupName, RESOURCE_GROUP, RESOURCE_GROUP_ALLOWED);
+  p.region(`${path}.location`, env.location);
+  p.resourceGroup(`${path}.resourceGroupName`, env.resourceGroupName);
   if (typeof env.protected !== 'boolean') p.add(`${path}.protected: must be true or false, got ${describe(env.protected)}`);
   p.string(`${path}.stateContainerName`, env.stateContainerName, CONTAINER, '3-63 lowercase letters, digits or single hyphens, alphanumeric at both ends');
   p.integer(`${path}.logAnalyticsRetentionDays`, env.logAnalyticsRetentionDays, 30, 730);

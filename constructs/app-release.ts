@@ -1,9 +1,11 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import { Release } from '@cdktf/provider-helm/lib/release';
 import { stringify } from 'yaml';
 import { NAMESPACE, NAMESPACE_ALLOWED } from './kubernetes-cluster';
-import { Problems, isToken, throwIfInvalid } from './validation';
+import { GUID, GUID_ALLOWED, Problems, describe, isToken, throwIfInvalid } from './validation';
 
 /** The characters of an image tag (Docker's rule): 1-128 letters, digits, `_`, `.` or `-`, not starting with `.` or `-`. RE2-compatible, so Terraform can use it too. */
 export const IMAGE_TAG_CHARS = '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$';
@@ -76,17 +78,20 @@ export interface AppReleaseProps {
 const CPU = /^([1-9][0-9]*m|[0-9]+(\.[0-9]{1,3})?)$/;
 const MEMORY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/;
 const RELEASE_NAME = /^[a-z0-9]([-a-z0-9]{0,51}[a-z0-9])?$/;
-const IMAGE_REPOSITORY = /^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+$/;
+const IMAGE_REPOSITORY = /^(?=.{1,255}$)[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+$/;
+const SERVICE_ACCOUNT = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 /** Every problem with `props`, one string each naming the field and what is allowed. Pure. */
 export function validateAppRelease(props: AppReleaseProps): string[] {
   const p = new Problems();
   if (!p.object('props', props)) return p.list;
-  p.string('chartPath', props.chartPath, /\S/, 'the path of a local chart directory');
+  if (p.string('chartPath', props.chartPath, /^[^\0]{1,4096}$/, 'the path of a local chart directory') && !existsSync(join(props.chartPath, 'Chart.yaml'))) {
+    p.add(`chartPath: ${describe(props.chartPath)} is not a chart directory (it has no Chart.yaml)`);
+  }
   p.string('releaseName', props.releaseName, RELEASE_NAME, '1-53 lowercase letters, digits or hyphens, alphanumeric at both ends');
   p.string('namespace', props.namespace, NAMESPACE, NAMESPACE_ALLOWED);
   if (p.object('image', props.image)) {
-    p.string('image.repository', props.image.repository, IMAGE_REPOSITORY, 'registry/name without a tag, for example myacr.azurecr.io/ai-app');
+    p.string('image.repository', props.image.repository, IMAGE_REPOSITORY, 'registry/name without a tag, at most 255 characters, for example myacr.azurecr.io/ai-app');
     p.string('image.tag', props.image.tag, IMAGE_TAG, IMAGE_TAG_ALLOWED);
   }
   p.boolean('createNamespace', props.createNamespace);
@@ -95,6 +100,17 @@ export function validateAppRelease(props: AppReleaseProps): string[] {
   const values = props.values;
   if (values !== undefined && p.object('values', values)) {
     p.optionalInteger('values.replicaCount', values.replicaCount, 1, 1000);
+    const sa = values.serviceAccount;
+    if (sa !== undefined && p.object('values.serviceAccount', sa)) {
+      p.optionalString('values.serviceAccount.name', sa.name, SERVICE_ACCOUNT, 'a Kubernetes name: lowercase letters, digits, "-" or ".", alphanumeric at both ends');
+      p.optionalString('values.serviceAccount.workloadIdentityClientId', sa.workloadIdentityClientId, new RegExp(`^$|${GUID.source}`), `empty or ${GUID_ALLOWED}`);
+    }
+    const pdb = values.podDisruptionBudget;
+    if (pdb !== undefined && p.object('values.podDisruptionBudget', pdb)) {
+      p.boolean('values.podDisruptionBudget.enabled', pdb.enabled);
+      if (typeof pdb.minAvailable === 'string') p.string('values.podDisruptionBudget.minAvailable', pdb.minAvailable, /^(100|[1-9]?[0-9])%$/, 'a pod count or a percentage such as 50%');
+      else p.optionalInteger('values.podDisruptionBudget.minAvailable', pdb.minAvailable, 0, 1000);
+    }
     const resources = values.resources;
     if (resources !== undefined && p.object('values.resources', resources)) {
       for (const kind of ['requests', 'limits'] as const) {
@@ -106,6 +122,7 @@ export function validateAppRelease(props: AppReleaseProps): string[] {
     }
     const hpa = values.autoscaling;
     if (hpa !== undefined && p.object('values.autoscaling', hpa)) {
+      p.boolean('values.autoscaling.enabled', hpa.enabled);
       const minOk = hpa.minReplicas === undefined || p.integer('values.autoscaling.minReplicas', hpa.minReplicas, 1, 100);
       const maxOk = hpa.maxReplicas === undefined || p.integer('values.autoscaling.maxReplicas', hpa.maxReplicas, 1, 1000);
       p.optionalInteger('values.autoscaling.targetCPUUtilizationPercentage', hpa.targetCPUUtilizationPercentage, 1, 100);

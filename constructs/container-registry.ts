@@ -3,7 +3,7 @@ import { ContainerRegistry as AzurermContainerRegistry } from '@cdktf/provider-a
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { IPrincipal, assignRole, grantId } from './principal';
 import { normalizeLocation } from './regions';
-import { IPV4_CIDR, IPV4_CIDR_ALLOWED, Problems, isToken, throwIfInvalid } from './validation';
+import { IPV4_CIDR, IPV4_CIDR_ALLOWED, Problems, describe, isToken, throwIfInvalid } from './validation';
 
 export type RegistrySku = 'Basic' | 'Standard' | 'Premium';
 export const REGISTRY_SKUS: readonly RegistrySku[] = ['Basic', 'Standard', 'Premium'];
@@ -57,7 +57,7 @@ export function validateRegistry(props: ContainerRegistryProps): string[] {
   p.oneOf('sku', props.sku, REGISTRY_SKUS);
   const premium = (props.sku ?? 'Premium') === 'Premium';
   const needsPremium = (field: string, why: string) =>
-    p.add(`${field}: ${why} needs sku "Premium" (got "${props.sku}"); remove it or use Premium`);
+    p.add(`${field}: ${why} needs sku "Premium" (got ${describe(props.sku)}); remove it or use Premium`);
 
   p.boolean('zoneRedundancyEnabled', props.zoneRedundancyEnabled);
   p.boolean('dataEndpointEnabled', props.dataEndpointEnabled);
@@ -90,7 +90,7 @@ export function validateRegistry(props: ContainerRegistryProps): string[] {
     if (!p.region(`${field}.location`, replica.location) || isToken(replica.location)) return;
     const loc = normalizeLocation(replica.location);
     if (home !== undefined && loc === home) {
-      p.add(`${field}.location: "${replica.location}" is the registry's own location; a replica must be in another region`);
+      p.add(`${field}.location: ${describe(replica.location)} is the registry's own location; a replica must be in another region`);
     }
     locations.push(loc);
   });

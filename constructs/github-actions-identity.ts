@@ -4,7 +4,7 @@ import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-
 import { CREDENTIAL_NAME, MAX_FEDERATED_CREDENTIALS, TrustedSubject, addFederatedCredentials } from './federated-credentials';
 import { ENVIRONMENT_NAME, ENVIRONMENT_NAME_ALLOWED, GITHUB_OIDC_ISSUER, REF_NAME, REF_NAME_ALLOWED, checkRepository } from './github';
 import { IPrincipal, PrincipalType } from './principal';
-import { Problems, throwIfInvalid } from './validation';
+import { Problems, describe, throwIfInvalid } from './validation';
 
 export interface GithubActionsIdentityProps {
   /** Name of the user-assigned managed identity: 3-128 letters, digits, hyphens or underscores, starting with a letter or digit. */
@@ -66,7 +66,7 @@ export function validateGithubActionsIdentity(props: GithubActionsIdentityProps)
     p.add(`environments, branches, tags, pullRequests: ${subjects.length} subjects, but Entra ID allows at most ${MAX_FEDERATED_CREDENTIALS} federated credentials per identity`);
   }
   for (const s of subjects) {
-    if (!CREDENTIAL_NAME.test(s.credentialName)) p.add(`federated credential name "${s.credentialName}": must be 3-120 letters, digits, hyphens or underscores, starting with a letter or digit`);
+    if (!CREDENTIAL_NAME.test(s.credentialName)) p.add(`federated credential name ${describe(s.credentialName)}: must be 3-120 letters, digits, hyphens or underscores, starting with a letter or digit`);
   }
   p.unique('federated credential names (derived from environments, branches and tags)', subjects.map((s) => s.credentialName), (n) => n.toLowerCase());
   return p.list;

@@ -57,6 +57,8 @@ export function validateGithubEnvironment(props: GithubEnvironmentProps): string
     const teams = p.array('reviewers.teams', props.reviewers.teams);
     users.forEach((u, i) => p.integer(`reviewers.users[${i}]`, u, 1, Number.MAX_SAFE_INTEGER));
     teams.forEach((t, i) => p.integer(`reviewers.teams[${i}]`, t, 1, Number.MAX_SAFE_INTEGER));
+    p.unique('reviewers.users', users);
+    p.unique('reviewers.teams', teams);
     if (users.length + teams.length > 6) p.add(`reviewers: GitHub allows at most 6 required reviewers, got ${users.length + teams.length}`);
     if (users.length + teams.length === 0) p.add('reviewers: list at least one user or team ID, or leave reviewers out');
   }

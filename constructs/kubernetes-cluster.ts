@@ -4,7 +4,7 @@ import { KubernetesClusterNodePool } from '@cdktf/provider-azurerm/lib/kubernete
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { ContainerRegistry } from './container-registry';
 import { IPrincipal, assignRole, grantId } from './principal';
-import { GUID, GUID_ALLOWED, IPV4_CIDR, IPV4_CIDR_ALLOWED, Problems, isToken, throwIfInvalid } from './validation';
+import { GUID, GUID_ALLOWED, IPV4_CIDR, IPV4_CIDR_ALLOWED, Problems, describe, isToken, throwIfInvalid } from './validation';
 
 export type ClusterSkuTier = 'Free' | 'Standard' | 'Premium';
 export type NetworkPolicy = 'cilium' | 'calico' | 'azure';
@@ -147,7 +147,7 @@ export function validateCluster(props: KubernetesClusterProps): string[] {
   if (props.dnsPrefix !== undefined) {
     p.string('dnsPrefix', props.dnsPrefix, DNS_PREFIX, '1-54 letters, digits or hyphens, starting and ending with a letter or digit');
   } else if (typeof props.name === 'string' && !isToken(props.name) && !DNS_PREFIX.test(defaultDnsPrefix(props.name))) {
-    p.add(`dnsPrefix: cannot be derived from name "${props.name}"; set dnsPrefix to 1-54 letters, digits or hyphens, alphanumeric at both ends`);
+    p.add(`dnsPrefix: cannot be derived from name ${describe(props.name)}; set dnsPrefix to 1-54 letters, digits or hyphens, alphanumeric at both ends`);
   }
   p.optionalString('kubernetesVersion', props.kubernetesVersion, K8S_VERSION, 'a version such as 1.33 or 1.33.2');
   p.oneOf('skuTier', props.skuTier, ['Free', 'Standard', 'Premium']);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { DefaultTokenResolver, StringConcat, Tokenization } from 'cdktf';
 import { Construct } from 'constructs';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
-import { ValidationError } from './validation';
+import { ValidationError, describe } from './validation';
 
 /** The kinds of Entra ID principal a role can be assigned to. Managed identities are service principals. */
 export type PrincipalType = 'ServicePrincipal' | 'User' | 'Group';
@@ -42,7 +42,7 @@ export interface RoleGrant {
 export function assignRole(scope: Construct, id: string, grant: RoleGrant): RoleAssignment {
   if (FORBIDDEN_ROLES.includes(grant.role)) {
     throw new ValidationError(`role assignment "${id}"`, [
-      `role: "${grant.role}" is never assigned by this kit; use a narrower built-in role (for example AcrPush, Reader or Azure Kubernetes Service RBAC Writer)`,
+      `role: ${describe(grant.role)} is never assigned by this kit; use a narrower built-in role (for example AcrPush, Reader or Azure Kubernetes Service RBAC Writer)`,
     ]);
   }
   return new RoleAssignment(scope, id, {

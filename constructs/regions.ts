@@ -14,9 +14,9 @@ export const AZURE_REGIONS: ReadonlySet<string> = new Set([
   'westeurope', 'westindia', 'westus', 'westus2', 'westus3',
 ]);
 
-/** "Korea Central" and "koreacentral" name the same region. */
+/** "Korea Central" and "koreacentral" name the same region. Like azurerm, only plain spaces are dropped. */
 export function normalizeLocation(location: string): string {
-  return location.replace(/\s+/g, '').toLowerCase();
+  return location.replace(/ /g, '').toLowerCase();
 }
 
 export function isAzureRegion(location: string): boolean {

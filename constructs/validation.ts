@@ -113,10 +113,10 @@ export class Problems {
     const seen = new Set<string>();
     const reported = new Set<string>();
     for (const v of values) {
-      if (typeof v !== 'string' || isToken(v)) continue;
-      const k = key(v);
+      if ((typeof v !== 'string' && typeof v !== 'number') || isToken(v)) continue;
+      const k = key(String(v));
       if (seen.has(k) && !reported.has(k)) {
-        this.add(`${field}: "${v}" appears more than once; each entry must be unique`);
+        this.add(`${field}: ${describe(v)} appears more than once; each entry must be unique`);
         reported.add(k);
       }
       seen.add(k);
@@ -128,7 +128,7 @@ export class Problems {
     if (isToken(value)) return true;
     if (!this.string(field, value, /\S/, REGION_ALLOWED)) return false;
     if (!isAzureRegion(value)) {
-      this.add(`${field}: "${value}" is not an Azure region; use ${REGION_ALLOWED}`);
+      this.add(`${field}: ${describe(value)} is not an Azure region; use ${REGION_ALLOWED}`);
       return false;
     }
     return true;
@@ -146,17 +146,17 @@ export class Problems {
     const entries = Object.entries(value);
     if (entries.length > 50) this.add(`${field}: Azure allows at most 50 tags, got ${entries.length}`);
     for (const [k, v] of entries) {
-      if (k.length < 1 || k.length > 512 || /[<>%&\\?/]/.test(k)) this.add(`${field}: tag name "${k}" must be 1-512 characters without < > % & \\ ? /`);
-      if (typeof v !== 'string' || v.length > 256) this.add(`${field}.${k}: tag value must be a string of at most 256 characters`);
+      if (k.length < 1 || k.length > 512 || /[<>%&\\?/]/.test(k)) this.add(`${field}: tag name ${describe(k)} must be 1-512 characters without < > % & \\ ? /`);
+      if (typeof v !== 'string' || v.length > 256) this.add(`${field}[${describe(k)}]: tag value must be a string of at most 256 characters`);
     }
   }
 }
 
-/** A short description of a value for an error message, never longer than ~60 characters. */
+/** A short, single-line description of a value for an error message (strings JSON-escaped, long ones cut). */
 export function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
-  if (typeof value === 'string') return value.length > 50 ? `"${value.slice(0, 47)}..." (${value.length} characters)` : `"${value}"`;
+  if (typeof value === 'string') return value.length > 50 ? `${JSON.stringify(value.slice(0, 47)).slice(0, -1)}..." (${value.length} characters)` : JSON.stringify(value);
   if (Array.isArray(value)) return `a list of ${value.length}`;
   if (typeof value === 'object') return 'an object';
   return `${typeof value} ${String(value)}`;

@@ -29,6 +29,7 @@ export function validateWorkloadIdentity(props: WorkloadIdentityProps): string[]
   const p = new Problems();
   if (!p.object('props', props)) return p.list;
   p.string('name', props.name, IDENTITY_NAME, '3-128 letters, digits, hyphens or underscores, starting with a letter or digit');
+  p.resourceGroup('resourceGroupName', props.resourceGroupName);
   p.region('location', props.location);
   p.string('oidcIssuerUrl', props.oidcIssuerUrl, /^https:\/\/\S+$/, 'the cluster\'s https OIDC issuer URL');
   p.string('namespace', props.namespace, NAMESPACE, NAMESPACE_ALLOWED);

@@ -13,7 +13,7 @@ import { GithubEnvironment } from '../constructs/github-environment';
 import { assignRole } from '../constructs/principal';
 import { WorkloadIdentity } from '../constructs/workload-identity';
 import type { EnvironmentConfig, StateConfig } from './environments';
-import { clusterProps, deployIdentityProps, githubEnvironmentPlatformProps, planIdentityProps, registryProps, stateContainerScope } from './props';
+import { workspaceName, clusterProps, deployIdentityProps, githubEnvironmentPlatformProps, planIdentityProps, registryProps, stateContainerScope } from './props';
 
 export interface EnvironmentStackProps {
   readonly env: EnvironmentConfig;
@@ -67,7 +67,7 @@ export class PlatformStack extends TerraformStack {
     const rgName = this.resourceGroup.name;
 
     const workspace = new LogAnalyticsWorkspace(this, 'logs', {
-      name: `log-${env.cluster.name}`,
+      name: workspaceName(env),
       resourceGroupName: rgName,
       location: env.location,
       sku: 'PerGB2018',

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { AppValues } from '../constructs/app-release';
 import type { ContainerRegistryProps } from '../constructs/container-registry';
 import type { KubernetesClusterProps } from '../constructs/kubernetes-cluster';
@@ -5,6 +6,17 @@ import type { DelegableRole } from '../constructs/role-conditions';
 import type { GithubActionsIdentityProps } from '../constructs/github-actions-identity';
 import type { GithubEnvironmentProps } from '../constructs/github-environment';
 import type { EnvironmentConfig, StateConfig } from './environments';
+
+/** The application chart shipped in this repository. */
+export const CHART_PATH = join(__dirname, '..', 'charts', 'ai-app');
+
+/** Name of the environment's Log Analytics workspace. */
+export function workspaceName(env: EnvironmentConfig): string {
+  return `log-${env.cluster.name}`;
+}
+
+/** Log Analytics workspace names: 4-63 letters, digits or hyphens, alphanumeric at both ends. */
+export const WORKSPACE_NAME = /^[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]$/;
 
 /** The registry props an environment's config stands for. Used by the stack and by config validation alike. */
 export function registryProps(env: EnvironmentConfig, resourceGroupName = env.resourceGroupName): ContainerRegistryProps {

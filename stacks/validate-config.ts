@@ -6,11 +6,11 @@ import { validateGithubEnvironment } from '../constructs/github-environment';
 import { validateRegistry } from '../constructs/container-registry';
 import { GUID, GUID_ALLOWED, Problems, describe } from '../constructs/validation';
 import { ENVIRONMENT_NAMES, EnvironmentConfig, PlatformConfig } from './environments';
-import { appValues, clusterProps, githubEnvironmentGovernanceProps, registryProps } from './props';
+import { CHART_PATH, WORKSPACE_NAME, workspaceName, appValues, clusterProps, githubEnvironmentGovernanceProps, registryProps } from './props';
 
 const STORAGE_ACCOUNT = /^[a-z0-9]{3,24}$/;
 /** A repository path in a registry: lowercase alphanumerics separated by `.`, `_`, `-` or `/`. */
-const IMAGE_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
+const IMAGE_NAME = /^(?=.{1,128}$)[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
 const CONTAINER = /^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/;
 
 /**
@@ -91,6 +91,9 @@ function validateEnvironment(p: Problems, path: string, key: string, env: Enviro
   if (p.object(`${path}.cluster`, env.cluster)) {
     const cluster = env.cluster as unknown as Record<string, unknown>;
     if (cluster.userNodePool !== undefined && !p.object(`${path}.cluster.userNodePool`, cluster.userNodePool)) return;
+    if (typeof env.cluster.name === 'string' && !WORKSPACE_NAME.test(workspaceName(env))) {
+      p.add(`${path}.cluster.name: the Log Analytics workspace is named ${describe(workspaceName(env))}, which must be 4-63 letters, digits or hyphens, alphanumeric at both ends; use at most 59 characters and no underscores`);
+    }
     for (const problem of validateCluster(clusterProps(env))) {
       if (problem.startsWith('tags') || problem.startsWith('location') || problem.startsWith('resourceGroupName') || problem.startsWith('tenantId')) continue;
       p.add(`${path}.cluster.${problem.replace(/^userNodePools\[0\]/, 'userNodePool')}`);
@@ -111,16 +114,17 @@ function validateGithub(p: Problems, path: string, env: EnvironmentConfig): void
 
 function validateApp(p: Problems, path: string, env: EnvironmentConfig): void {
   const app = env.app as unknown as Record<string, unknown>;
-  p.string(`${path}.imageName`, app.imageName, IMAGE_NAME, 'a registry repository name: lowercase letters and digits separated by ".", "_", "-" or "/"');
+  p.string(`${path}.imageName`, app.imageName, IMAGE_NAME, 'a registry repository name of at most 128 characters: lowercase letters and digits separated by ".", "_", "-" or "/"');
   p.string(`${path}.serviceAccountName`, app.serviceAccountName, /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'a Kubernetes name: lowercase letters, digits, "-" or ".", alphanumeric at both ends');
   for (const field of ['autoscaling', 'resources', 'podDisruptionBudget'] as const) if (!p.object(`${path}.${field}`, app[field])) return;
   if (!p.object(`${path}.resources.requests`, env.app.resources.requests) || !p.object(`${path}.resources.limits`, env.app.resources.limits)) return;
   p.integer(`${path}.podDisruptionBudget.minAvailable`, env.app.podDisruptionBudget.minAvailable, 1, 1000);
+  if (typeof env.app.podDisruptionBudget.enabled !== 'boolean') p.add(`${path}.podDisruptionBudget.enabled: must be true or false, got ${describe(env.app.podDisruptionBudget.enabled)}`);
   if (env.app.podDisruptionBudget.enabled === true && typeof env.app.podDisruptionBudget.minAvailable === 'number' && env.app.podDisruptionBudget.minAvailable >= env.app.autoscaling.minReplicas) {
     p.add(`${path}.podDisruptionBudget.minAvailable: must be below autoscaling.minReplicas (${env.app.autoscaling.minReplicas}), or node drains and cluster upgrades block`);
   }
   const release = validateAppRelease({
-    chartPath: 'charts/ai-app',
+    chartPath: CHART_PATH,
     releaseName: env.app.releaseName,
     namespace: env.app.namespace,
     image: { repository: 'registry.example/app', tag: 'validation' },

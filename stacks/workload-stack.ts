@@ -1,13 +1,10 @@
-import { join } from 'node:path';
 import { Construct } from 'constructs';
 import { Fn, TerraformStack, TerraformVariable } from 'cdktf';
 import { HelmProvider } from '@cdktf/provider-helm/lib/provider';
 import { AppRelease, IMAGE_TAG_CHARS } from '../constructs/app-release';
 import { EnvironmentStackProps, PlatformStack, useAzureStateBackend } from './platform-stack';
-import { appValues } from './props';
+import { CHART_PATH, appValues } from './props';
 
-/** The chart shipped in this repository. */
-export const CHART_PATH = join(__dirname, '..', 'charts', 'ai-app');
 /** The AKS AAD server application ID that kubelogin requests tokens for (the same in every tenant). */
 export const AKS_AAD_SERVER_ID = '6dae42f8-4368-4678-94ff-3960e28e3630';
 

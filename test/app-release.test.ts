@@ -67,6 +67,9 @@ describe('AppRelease validation', () => {
     ['max below min', { values: { autoscaling: { minReplicas: 3, maxReplicas: 2 } } }, 'values.autoscaling.maxReplicas: must be at least minReplicas (3), got 2'],
     ['zero replicas', { values: { replicaCount: 0 } }, 'values.replicaCount: must be a whole number from 1 to 1000, got number 0'],
     ['bad cpu', { values: { resources: { limits: { cpu: '1 core', memory: '1Gi' } } } }, 'values.resources.limits.cpu: "1 core" is not allowed: a CPU quantity'],
+    ['a chart path without Chart.yaml', { chartPath: __dirname }, `chartPath: ${JSON.stringify(__dirname)} is not a chart directory (it has no Chart.yaml)`],
+    ['pod disruption budget as text', { values: { podDisruptionBudget: { enabled: 'yes' as unknown as boolean } } }, 'values.podDisruptionBudget.enabled: must be true or false, got "yes"'],
+    ['client id that is not a GUID', { values: { serviceAccount: { workloadIdentityClientId: 'app' } } }, 'values.serviceAccount.workloadIdentityClientId: "app" is not allowed: empty or a GUID'],
     ['timeout too long', { timeoutSeconds: 7200 }, 'timeoutSeconds: must be a whole number from 60 to 3600, got number 7200'],
   ];
   test.each(cases)('%s', (_, props, message) => {

@@ -62,7 +62,7 @@ describe('validateConfig', () => {
     c.environments.dev.app.imageName = 'AI App';
     expect(validateConfig(c as PlatformConfig)).toEqual([
       'repository: "contoso" is not allowed: owner/name, for example contoso/ai-platform',
-      'environments.dev.app.imageName: "AI App" is not allowed: a registry repository name: lowercase letters and digits separated by ".", "_", "-" or "/"',
+      'environments.dev.app.imageName: "AI App" is not allowed: a registry repository name of at most 128 characters: lowercase letters and digits separated by ".", "_", "-" or "/"',
       'environments.dev.app.namespace: "AI_App" is not allowed: a Kubernetes namespace: 1-63 lowercase letters, digits or hyphens, alphanumeric at both ends',
       'environments.prod.github.reviewers: a protected environment needs at least one required reviewer (user or team ID)',
       'environments.*.github.environment (each environment trusts its own GitHub environment): "prod" appears more than once; each entry must be unique',
@@ -98,7 +98,7 @@ describe('main.ts on an invalid configuration', () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'config-test-'));
-    for (const entry of ['main.ts', 'constructs', 'stacks', 'package.json']) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
+    for (const entry of ['main.ts', 'constructs', 'stacks', 'charts', 'package.json']) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
     symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
     const file = join(dir, 'stacks', 'environments.ts');
     writeFileSync(

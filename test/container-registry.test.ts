@@ -129,6 +129,7 @@ describe('ContainerRegistry validation', () => {
     ['duplicate replicas', { geoReplications: [{ location: 'koreacentral' }, { location: 'Korea Central' }] }, 'geoReplications[].location: "koreacentral" appears more than once'],
     ['unknown region', { geoReplications: [{ location: 'moon-1' }] }, 'geoReplications[0].location: "moon-1" is not an Azure region'],
     ['unknown home region', { location: 'atlantis' }, 'location: "atlantis" is not an Azure region'],
+    ['a tab inside a region (azurerm drops only spaces), shown escaped on one line', { location: 'japan\teast' }, 'location: "japan\\teast" is not an Azure region'],
     ['retention out of range', { retentionDays: 366 }, 'retentionDays: must be a whole number from 0 to 365, got number 366'],
     ['bad CIDR', { allowedIpRanges: ['10.0.0.0/33'] }, 'allowedIpRanges[0]: "10.0.0.0/33" is not allowed: an IPv4 address or CIDR block'],
   ];

@@ -61,6 +61,7 @@ describe('GithubEnvironment validation', () => {
     ['environment with a colon', { environment: 'a:b' }, 'environment: "a:b" is not allowed'],
     ['more than 6 reviewers', { reviewers: { users: [1, 2, 3, 4], teams: [5, 6, 7] } }, 'reviewers: GitHub allows at most 6 required reviewers, got 7'],
     ['reviewer login instead of ID', { reviewers: { users: ['octocat' as unknown as number] } }, 'reviewers.users[0]: must be a whole number from 1 to'],
+    ['the same reviewer twice', { reviewers: { users: [7, 7] } }, 'reviewers.users: number 7 appears more than once'],
     ['empty reviewers', { reviewers: {} }, 'reviewers: list at least one user or team ID, or leave reviewers out'],
     ['secret name with GITHUB_ prefix', { secrets: { GITHUB_X: 'v' } }, 'secrets.GITHUB_X (name): "GITHUB_X" is not allowed: letters, digits and underscores, not starting with a digit or GITHUB_'],
     ['variable name with a hyphen', { variables: { 'ACR-NAME': 'v' } }, 'variables.ACR-NAME (name): "ACR-NAME" is not allowed'],

@@ -1,13 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { config } from '../stacks/environments';
 import { validateConfig } from '../stacks/validate-config';
 import { PlatformConfig } from '../stacks/environments';
-import { configCopy } from './helpers';
+import { configCopy, copyApp } from './helpers';
 
-const ROOT = join(__dirname, '..');
 
 describe('validateConfig', () => {
   test('the shipped configuration is valid', () => {
@@ -97,9 +95,7 @@ describe('validateConfig', () => {
 describe('main.ts on an invalid configuration', () => {
   let dir: string;
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'config-test-'));
-    for (const entry of ['main.ts', 'constructs', 'stacks', 'charts', 'package.json']) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
-    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+    dir = copyApp('config-test-');
     const file = join(dir, 'stacks', 'environments.ts');
     writeFileSync(
       file,

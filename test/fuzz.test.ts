@@ -18,7 +18,7 @@
  * reproduction where there is one, so one bug does not hide the others. FUZZ_STATS=1 prints counts and timings.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -35,9 +35,9 @@ import { WorkloadIdentity, WorkloadIdentityProps, validateWorkloadIdentity } fro
 import { buildStacks } from '../stacks/app';
 import { EnvironmentConfig, PlatformConfig, config } from '../stacks/environments';
 import { auditPolicy } from '../stacks/policy-report';
-import { appValues, clusterProps, deployIdentityProps, planIdentityProps, registryProps } from '../stacks/props';
+import { CHART_PATH, appValues, clusterProps, deployIdentityProps, planIdentityProps, registryProps } from '../stacks/props';
 import { validateConfig } from '../stacks/validate-config';
-import { CHART_PATH } from '../stacks/props';
+import { ROOT, copyApp } from './helpers';
 import {
   MutatedCase,
   Mutation,
@@ -55,7 +55,6 @@ import {
   sweep,
 } from './arbitraries';
 
-const ROOT = join(__dirname, '..');
 /** Fixed, so CI runs the same cases every time; change it to explore new ones. */
 const SEED = 20251123;
 const CONFIG_RUNS = 700;
@@ -808,9 +807,7 @@ describe('main.ts on malformed configurations (end to end)', () => {
 
   beforeAll(async () => {
     for (const k of cases) {
-      k.dir = mkdtempSync(join(tmpdir(), 'fuzz-main-'));
-      for (const entry of ['main.ts', 'constructs', 'stacks', 'charts', 'package.json']) cpSync(join(ROOT, entry), join(k.dir, entry), { recursive: true });
-      symlinkSync(join(ROOT, 'node_modules'), join(k.dir, 'node_modules'));
+      k.dir = copyApp('fuzz-main-');
       writeFileSync(join(k.dir, 'stacks', 'environments.ts'), environmentsSource(k.c.input));
     }
     await Promise.all(cases.map(async (k) => (results[k.label] = await runMain(k.dir))));

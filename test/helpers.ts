@@ -1,3 +1,6 @@
+import { cpSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Testing, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { PlatformConfig, config } from '../stacks/environments';
@@ -59,4 +62,18 @@ export function errorOf(fn: () => unknown): string {
     return (e as Error).message;
   }
   throw new Error('expected an error, none was thrown');
+}
+
+/** The project root. */
+export const ROOT = join(__dirname, '..');
+
+/**
+ * A temporary copy of what `main.ts` needs to synthesize (sources, chart, package.json) with this project's
+ * node_modules linked in, for tests that run the app as a user would, on an edited copy.
+ */
+export function copyApp(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  for (const entry of ['main.ts', 'constructs', 'stacks', 'charts', 'package.json']) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  return dir;
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, TerraformStack, Testing } from 'cdktf';
@@ -13,9 +13,8 @@ import { KubernetesCluster } from '../constructs/kubernetes-cluster';
 import { buildStacks } from '../stacks/app';
 import { PlatformConfig, config } from '../stacks/environments';
 import { auditPolicy } from '../stacks/policy-report';
-import { configCopy } from './helpers';
+import { configCopy, copyApp } from './helpers';
 
-const ROOT = join(__dirname, '..');
 
 /** A registry and a cluster as the constructs build them: compliant with every rule. */
 const goodRegistry: ContainerRegistryConfig = {
@@ -159,9 +158,7 @@ describe('the shipped environments and waivers', () => {
 describe('main.ts', () => {
   let dir: string;
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'policy-main-'));
-    for (const entry of ['main.ts', 'constructs', 'stacks', 'charts', 'package.json']) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
-    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+    dir = copyApp('policy-main-');
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const run = () => spawnSync(process.execPath, ['--import', 'tsx', 'main.ts'], { cwd: dir, encoding: 'utf8', env: { ...process.env, CDKTF_OUTDIR: join(dir, 'cdktf.out') } });

@@ -26,7 +26,7 @@ export function constrainRoleAssignments(roles: readonly DelegableRole[]): strin
     ` (!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'}))`,
     ' OR',
     ` (@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals ${set}`,
-    "  AND @Request[Microsoft.Authorization/roleAssignments:PrincipalType] StringEqualsIgnoreCase 'ServicePrincipal')",
+    "  AND @Request[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {'ServicePrincipal'})",
     ')',
     'AND',
     '(',

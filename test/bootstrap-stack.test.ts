@@ -102,7 +102,7 @@ describe.each(ENVIRONMENT_NAMES)('environment %s', (name) => {
       expect(guids).toEqual(allowed(String(d.scope)).map((r) => BUILT_IN_ROLE_IDS[r]).sort());
       expect(condition).toContain("ActionMatches{'Microsoft.Authorization/roleAssignments/write'}");
       expect(condition).toContain("ActionMatches{'Microsoft.Authorization/roleAssignments/delete'}");
-      expect(condition).toContain("@Request[Microsoft.Authorization/roleAssignments:PrincipalType] StringEqualsIgnoreCase 'ServicePrincipal'");
+      expect(condition).toContain("@Request[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {'ServicePrincipal'}");
     }
   });
 

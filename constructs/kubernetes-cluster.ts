@@ -1,6 +1,8 @@
 import { Construct } from 'constructs';
 import { KubernetesCluster as AzurermKubernetesCluster } from '@cdktf/provider-azurerm/lib/kubernetes-cluster';
 import { KubernetesClusterNodePool } from '@cdktf/provider-azurerm/lib/kubernetes-cluster-node-pool';
+import { MonitorDataCollectionRule } from '@cdktf/provider-azurerm/lib/monitor-data-collection-rule';
+import { MonitorDataCollectionRuleAssociation } from '@cdktf/provider-azurerm/lib/monitor-data-collection-rule-association';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { ContainerRegistry } from './container-registry';
 import { IPrincipal, assignRole, grantId } from './principal';
@@ -63,7 +65,11 @@ export interface KubernetesClusterProps {
   readonly privateClusterEnabled?: boolean;
   /** Network policy engine on Azure CNI overlay. `cilium` also selects the Cilium data plane. @default 'cilium' */
   readonly networkPolicy?: NetworkPolicy;
-  /** Log Analytics workspace for the Azure Monitor agent (Container Insights). @default - no monitoring agent */
+  /**
+   * Log Analytics workspace for the Azure Monitor agent (Container Insights), in the cluster's region. With it come the
+   * data collection rule and its association that managed-identity auth needs; without them the agent collects nothing.
+   * @default - no monitoring agent
+   */
   readonly logAnalyticsWorkspaceId?: string;
   /** Automatic Kubernetes upgrade channel. @default 'patch' */
   readonly automaticUpgradeChannel?: UpgradeChannel;
@@ -78,6 +84,13 @@ export interface KubernetesClusterProps {
   /** Make Terraform refuse any plan that destroys the cluster (lifecycle.prevent_destroy). @default false */
   readonly preventDestroy?: boolean;
 }
+
+/** What Container insights collects (Microsoft's managed-identity onboarding set). */
+export const CONTAINER_INSIGHTS_STREAMS: readonly string[] = [
+  'Microsoft-ContainerLogV2', 'Microsoft-KubeEvents', 'Microsoft-KubePodInventory', 'Microsoft-KubeNodeInventory',
+  'Microsoft-KubePVInventory', 'Microsoft-KubeServices', 'Microsoft-KubeMonAgentEvents', 'Microsoft-InsightsMetrics',
+  'Microsoft-ContainerInventory', 'Microsoft-ContainerNodeInventory', 'Microsoft-Perf',
+];
 
 export const CLUSTER_NAME = /^[a-zA-Z0-9]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?$/;
 export const DNS_PREFIX = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,52}[a-zA-Z0-9])?$/;
@@ -196,6 +209,8 @@ export function validateCluster(props: KubernetesClusterProps): string[] {
 export class KubernetesCluster extends Construct {
   /** The underlying azurerm resource, for anything this construct does not wrap. */
   public readonly resource: AzurermKubernetesCluster;
+  /** The Container insights data collection rule, when a workspace is given. */
+  public readonly dataCollectionRule?: MonitorDataCollectionRule;
   /** The user (mode User) node pools, by name. */
   public readonly userNodePools: Readonly<Record<string, KubernetesClusterNodePool>>;
   public readonly id: string;
@@ -272,6 +287,32 @@ export class KubernetesCluster extends Construct {
       });
     }
     this.userNodePools = pools;
+
+    if (props.logAnalyticsWorkspaceId) {
+      this.dataCollectionRule = new MonitorDataCollectionRule(this, 'container-insights', {
+        name: `MSCI-${props.location}-${props.name}`.slice(0, 64),
+        resourceGroupName: props.resourceGroupName,
+        location: props.location,
+        description: 'Container insights data collection for the AKS cluster',
+        destinations: { logAnalytics: [{ name: 'ciworkspace', workspaceResourceId: props.logAnalyticsWorkspaceId }] },
+        dataFlow: [{ streams: [...CONTAINER_INSIGHTS_STREAMS], destinations: ['ciworkspace'] }],
+        dataSources: {
+          extension: [{
+            name: 'ContainerInsightsExtension',
+            extensionName: 'ContainerInsights',
+            streams: [...CONTAINER_INSIGHTS_STREAMS],
+            extensionJson: JSON.stringify({ dataCollectionSettings: { interval: '1m', namespaceFilteringMode: 'Off', enableContainerLogV2: true } }),
+          }],
+        },
+        tags,
+      });
+      new MonitorDataCollectionRuleAssociation(this, 'container-insights-association', {
+        name: 'ContainerInsightsExtension',
+        targetResourceId: this.resource.id,
+        dataCollectionRuleId: this.dataCollectionRule.id,
+        description: 'Sends Container insights data to the workspace; deleting it stops data collection for this cluster.',
+      });
+    }
 
     this.id = this.resource.id;
     this.name = this.resource.name;

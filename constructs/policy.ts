@@ -82,7 +82,7 @@ export const POLICY_RULES: readonly PolicyRule[] = [
     fix: 'set cluster.authorizedIpRanges or cluster.privateClusterEnabled in environments.ts',
     check: (c) => {
       const ranges = block(c, 'api_server_access_profile')?.authorized_ip_ranges;
-      return isTrue(c.private_cluster_enabled) || (Array.isArray(ranges) && ranges.length > 0) || isToken(ranges);
+      return isTrue(c.private_cluster_enabled) || (Array.isArray(ranges) && ranges.length > 0 && !isToken(ranges));
     },
   },
   { id: 'CKV_AZURE_7', resourceType: CLUSTER, requires: 'a network policy', fix: 'set network_profile.network_policy (cilium, calico or azure)', check: (c) => isSetLiteral(block(c, 'network_profile')?.network_policy) },

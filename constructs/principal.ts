@@ -24,8 +24,10 @@ export const FORBIDDEN_ROLES: readonly string[] = ['Owner', 'Contributor', 'User
 export interface RoleGrant {
   /** Who receives the role. */
   readonly principal: IPrincipal;
-  /** Built-in role name, for example `AcrPull`. */
+  /** Role name, for example `AcrPull`. */
   readonly role: string;
+  /** Resource ID of a custom role definition named `role` (created in the same run, so its name cannot be looked up yet). @default - `role` is a built-in role, assigned by name */
+  readonly roleDefinitionId?: string;
   /** The resource ID the role applies to. */
   readonly scope: string;
   /** A short note stored on the assignment. @default - none */
@@ -49,7 +51,8 @@ export function assignRole(scope: Construct, id: string, grant: RoleGrant): Role
     principalId: grant.principal.principalId,
     principalType: grant.principal.principalType,
     skipServicePrincipalAadCheck: grant.principal.principalType === 'ServicePrincipal' ? true : undefined,
-    roleDefinitionName: grant.role,
+    roleDefinitionName: grant.roleDefinitionId === undefined ? grant.role : undefined,
+    roleDefinitionId: grant.roleDefinitionId,
     scope: grant.scope,
     description: grant.description,
     condition: grant.condition,

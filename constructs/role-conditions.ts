@@ -36,3 +36,21 @@ export function constrainRoleAssignments(roles: readonly DelegableRole[]): strin
     ')',
   ].join('\n');
 }
+
+/**
+ * The ABAC condition (version 2.0) for a Storage Blob Data role that keeps reads open but allows writing and
+ * deleting only blobs whose path starts with `pathPrefix`: for example a deployer that reads one state file and
+ * writes (and leases) another, but cannot rewrite the first.
+ */
+export function writeOnlyBlobs(pathPrefix: string): string {
+  const blobs = 'Microsoft.Storage/storageAccounts/blobServices/containers/blobs';
+  return [
+    '(',
+    ` (!(ActionMatches{'${blobs}/write'})`,
+    `  AND !(ActionMatches{'${blobs}/add/action'})`,
+    `  AND !(ActionMatches{'${blobs}/delete'}))`,
+    ' OR',
+    ` (@Resource[${blobs}:path] StringStartsWith '${pathPrefix}')`,
+    ')',
+  ].join('\n');
+}

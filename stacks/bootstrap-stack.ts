@@ -3,6 +3,7 @@ import { LocalBackend, TerraformOutput, TerraformResource, TerraformStack } from
 import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
 import { ManagementLock } from '@cdktf/provider-azurerm/lib/management-lock';
 import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
+import { RoleDefinition } from '@cdktf/provider-azurerm/lib/role-definition';
 import { StorageAccount } from '@cdktf/provider-azurerm/lib/storage-account';
 import { StorageContainer } from '@cdktf/provider-azurerm/lib/storage-container';
 import { GithubProvider } from '@cdktf/provider-github/lib/provider';
@@ -30,11 +31,33 @@ export const BOOTSTRAP_STATE_PATH = '../../../terraform.state-bootstrap.tfstate'
 export const INFRA_DEPLOYER_ROLES: ReadonlyArray<{ readonly role: string; readonly why: string }> = [
   { role: 'Reader', why: 'read the resource group and client config that the stacks look up' },
   { role: 'Container Registry Contributor and Data Access Configuration Administrator', why: 'create and configure the registry, its replicas, retention and network rules (no image push or pull)' },
-  { role: 'Azure Kubernetes Service Contributor Role', why: 'create, upgrade and configure the AKS cluster and its node pools' },
+  { role: 'Azure Kubernetes Service Contributor Role', why: 'create, upgrade and configure the AKS cluster (managedClusters read and write only; node pools come from the custom role below)' },
   { role: 'Log Analytics Contributor', why: 'create the Log Analytics workspace and enable the monitoring add-on' },
   { role: 'Monitoring Contributor', why: 'create the data collection rule Container insights uses with managed identity auth' },
   { role: 'Managed Identity Contributor', why: 'create the user-assigned identities and their federated credentials' },
   { role: 'Azure Kubernetes Service RBAC Cluster Admin', why: 'install the Helm release the first time, which creates its namespace (only cluster admins may create namespaces)' },
+];
+
+/**
+ * What the built-in AKS Contributor role lacks and a Terraform deploy of the cluster needs: the user node pools and the
+ * temporary pool a rotation creates (agentPools), replacing a cluster, and reading its user kubeconfig on refresh.
+ * Granted as one custom role, assignable only within the environment's resource group.
+ */
+export const AKS_OPERATOR_ACTIONS: readonly string[] = [
+  'Microsoft.ContainerService/managedClusters/agentPools/read',
+  'Microsoft.ContainerService/managedClusters/agentPools/write',
+  'Microsoft.ContainerService/managedClusters/agentPools/delete',
+  'Microsoft.ContainerService/managedClusters/delete',
+  'Microsoft.ContainerService/managedClusters/listClusterUserCredential/action',
+];
+
+/**
+ * The resource providers the stacks use. The deployers hold no subscription-wide right, so they cannot register
+ * providers; the administrator's bootstrap run registers exactly these, and every provider block skips registration.
+ */
+export const RESOURCE_PROVIDERS: readonly string[] = [
+  'Microsoft.Authorization', 'Microsoft.ContainerRegistry', 'Microsoft.ContainerService', 'Microsoft.Insights',
+  'Microsoft.ManagedIdentity', 'Microsoft.OperationalInsights', 'Microsoft.Resources', 'Microsoft.Storage',
 ];
 
 /**
@@ -53,13 +76,14 @@ export class StateBootstrapStack extends TerraformStack {
     new GithubProvider(this, 'github', { owner: repository.split('/')[0] });
 
     // One provider per subscription: the state's, and each environment's if it differs.
+    const registration = { resourceProviderRegistrations: 'none', resourceProvidersToRegister: [...RESOURCE_PROVIDERS] };
     const providers = new Map<string, AzurermProvider | undefined>();
-    new AzurermProvider(this, 'azurerm', { features: [{}], subscriptionId: state.subscriptionId, storageUseAzuread: true });
+    new AzurermProvider(this, 'azurerm', { features: [{}], subscriptionId: state.subscriptionId, storageUseAzuread: true, ...registration });
     providers.set(state.subscriptionId, undefined);
     const providerFor = (subscriptionId: string, tenantId: string) => {
       if (!providers.has(subscriptionId)) {
         providers.set(subscriptionId, new AzurermProvider(this, `azurerm-${subscriptionId}`, {
-          alias: `sub_${subscriptionId.replace(/-/g, '_')}`, features: [{}], subscriptionId, tenantId, storageUseAzuread: true,
+          alias: `sub_${subscriptionId.replace(/-/g, '_')}`, features: [{}], subscriptionId, tenantId, storageUseAzuread: true, ...registration,
         }));
       }
       return providers.get(subscriptionId);
@@ -107,11 +131,25 @@ export class StateBootstrapStack extends TerraformStack {
         provider, name: env.resourceGroupName, location: env.location, tags: { ...env.tags },
       });
 
-      const infra = new GithubActionsIdentity(this, `infra-${envName}`, infraIdentityProps(env, repository, group.name));
-      useProvider(infra, provider);
+      // In the state resource group, where no deployer holds any right: an identity must not be able to re-federate itself.
+      const infra = new GithubActionsIdentity(this, `infra-${envName}`, {
+        ...infraIdentityProps(env, repository, stateGroup.name),
+        location: state.location,
+      });
       for (const { role } of INFRA_DEPLOYER_ROLES) {
         useProvider(assignRole(this, `infra-${envName}-${role.replace(/[^A-Za-z]/g, '')}`, { principal: infra, role, scope: group.id }), provider);
       }
+      const aksOperator = new RoleDefinition(this, `aks-operator-${envName}`, {
+        provider,
+        name: `AKS node pool operator (${env.resourceGroupName})`,
+        description: 'Node pools, cluster replacement and user kubeconfig for the infrastructure deployer; AKS Contributor lacks them.',
+        scope: group.id,
+        assignableScopes: [group.id],
+        permissions: [{ actions: [...AKS_OPERATOR_ACTIONS] }],
+      });
+      useProvider(assignRole(this, `infra-${envName}-aks-operator`, {
+        principal: infra, role: aksOperator.name, roleDefinitionId: aksOperator.roleDefinitionResourceId, scope: group.id,
+      }), provider);
       useProvider(assignRole(this, `infra-${envName}-delegate`, {
         principal: infra, role: 'Role Based Access Control Administrator', scope: group.id,
         condition: constrainRoleAssignments(PLATFORM_ASSIGNED_ROLES.environment),

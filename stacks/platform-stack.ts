@@ -11,9 +11,10 @@ import { KubernetesCluster } from '../constructs/kubernetes-cluster';
 import { GithubActionsIdentity } from '../constructs/github-actions-identity';
 import { GithubEnvironment } from '../constructs/github-environment';
 import { assignRole } from '../constructs/principal';
+import { writeOnlyBlobs } from '../constructs/role-conditions';
 import { WorkloadIdentity } from '../constructs/workload-identity';
 import type { EnvironmentConfig, StateConfig } from './environments';
-import { workspaceName, clusterProps, deployIdentityProps, githubEnvironmentPlatformProps, planIdentityProps, registryProps, stateContainerScope } from './props';
+import { clusterProps, deployIdentityProps, githubEnvironmentPlatformProps, planIdentityProps, registryProps, stateContainerScope, workspaceName } from './props';
 
 export interface EnvironmentStackProps {
   readonly env: EnvironmentConfig;
@@ -58,6 +59,8 @@ export class PlatformStack extends TerraformStack {
       subscriptionId: env.subscriptionId,
       tenantId: env.tenantId,
       storageUseAzuread: true,
+      // Deployers hold no subscription-wide right; state-bootstrap registered the resource providers.
+      resourceProviderRegistrations: 'none',
     });
     // The token comes from GITHUB_TOKEN at deploy time, never from code.
     new GithubProvider(this, 'github', { owner: repository.split('/')[0] });
@@ -72,6 +75,8 @@ export class PlatformStack extends TerraformStack {
       location: env.location,
       sku: 'PerGB2018',
       retentionInDays: env.logAnalyticsRetentionDays,
+      // The monitoring agent authenticates with its managed identity; shared keys stay off.
+      localAuthenticationEnabled: false,
       tags: { ...env.tags },
     });
 
@@ -95,7 +100,12 @@ export class PlatformStack extends TerraformStack {
     this.registry.grantPush(this.deployIdentity);
     this.cluster.grantClusterUser(this.deployIdentity);
     this.cluster.grantNamespaceWriter(this.deployIdentity, env.app.namespace);
-    assignRole(this, 'github-deploy-state', { principal: this.deployIdentity, role: 'Storage Blob Data Contributor', scope: stateScope });
+    assignRole(this, 'github-deploy-state', {
+      principal: this.deployIdentity,
+      role: 'Storage Blob Data Contributor',
+      scope: stateScope,
+      condition: writeOnlyBlobs(`workload-${env.name}.tfstate`),
+    });
 
     // Plans pull requests: reads the environment's resources and state, changes nothing. A refresh reads the
     // cluster's user kubeconfig (listClusterUserCredential; with Azure RBAC it grants nothing inside the cluster)

@@ -34,6 +34,8 @@ export function validateConfig(config: PlatformConfig): string[] {
   const registryNames: string[] = [];
   const clusterKeys: string[] = [];
   const githubEnvironments: string[] = [];
+  const stateContainers: unknown[] = [];
+  const resourceGroups: string[] = [];
   for (const name of ENVIRONMENT_NAMES) {
     const env = envs[name];
     if (env === undefined) {
@@ -46,10 +48,14 @@ export function validateConfig(config: PlatformConfig): string[] {
     if (typeof e.registry === 'object' && e.registry !== null && typeof e.registry.name === 'string') registryNames.push(e.registry.name.toLowerCase());
     if (typeof e.cluster === 'object' && e.cluster !== null) clusterKeys.push(`${e.resourceGroupName}/${e.cluster.name}`);
     if (typeof e.github === 'object' && e.github !== null && typeof e.github.environment === 'string') githubEnvironments.push(e.github.environment);
+    stateContainers.push(e.stateContainerName);
+    if (typeof e.resourceGroupName === 'string') resourceGroups.push(e.resourceGroupName);
   }
   p.unique('environments.*.registry.name (registry names are global)', registryNames);
   p.unique('environments.*.cluster.name (within one resource group)', clusterKeys);
   p.unique('environments.*.github.environment (each environment trusts its own GitHub environment)', githubEnvironments, (n) => n.toLowerCase());
+  p.unique('environments.*.stateContainerName (each environment\'s state and its access are separate)', stateContainers);
+  p.unique('environments.*.resourceGroupName (each environment owns its resource group)', resourceGroups, (k) => k.toLowerCase());
   return p.list;
 }
 

@@ -59,6 +59,9 @@ export class WorkloadStack extends TerraformStack {
       namespace: env.app.namespace,
       image: { repository: `${platform.registry.loginServer}/${env.app.imageName}`, tag: this.imageTag.stringValue },
       values: appValues(env, platform.appIdentity.clientId),
+      // The app deploy identity may write only inside the namespace, and Helm's namespace creation fails with
+      // Forbidden for it even when the namespace exists; the infrastructure deploy workflow creates it instead.
+      createNamespace: false,
     });
   }
 }

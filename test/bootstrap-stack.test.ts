@@ -1,5 +1,5 @@
 import { Testing } from 'cdktf';
-import { StateBootstrapStack, INFRA_DEPLOYER_ROLES } from '../stacks/bootstrap-stack';
+import { AKS_OPERATOR_ACTIONS, INFRA_DEPLOYER_ROLES, RESOURCE_PROVIDERS, StateBootstrapStack } from '../stacks/bootstrap-stack';
 import { ENVIRONMENT_NAMES, PlatformConfig, config } from '../stacks/environments';
 import { PLATFORM_ASSIGNED_ROLES } from '../stacks/props';
 import { PlatformStack } from '../stacks/platform-stack';
@@ -15,6 +15,12 @@ const byName = (type: string, name: string) => {
 
 test('matches the committed snapshot', () => {
   expect(tf).toMatchSnapshot();
+});
+
+test('the administrator\'s run registers the resource providers the stacks use; no provider registers on its own', () => {
+  for (const provider of tf.provider?.azurerm ?? []) {
+    expect(provider).toMatchObject({ resource_provider_registrations: 'none', resource_providers_to_register: [...RESOURCE_PROVIDERS] });
+  }
 });
 
 test('local state, kept at the repository root where .gitignore keeps it out of git', () => {
@@ -76,11 +82,19 @@ describe.each(ENVIRONMENT_NAMES)('environment %s', (name) => {
     expect(creds.map((c) => c.subject)).toEqual([`repo:${config.repository}:environment:${env.github.environment}`]);
   });
 
+  test('lives in the state resource group, where no deployer holds a right, so it cannot re-federate itself', () => {
+    expect(identity.resource).toMatchObject({ resource_group_name: '${azurerm_resource_group.state-resource-group.name}', location: config.state.location });
+    const stateGroupId = '${azurerm_resource_group.state-resource-group.id}';
+    expect(Object.values(resources(tf, 'azurerm_role_assignment')).filter((a) => a.scope === stateGroupId)).toEqual([]);
+  });
+
   test('its roles: narrow built-in roles on the resource group, constrained delegation, its state container', () => {
     const container = `\${azurerm_storage_container.${Object.entries(resources(tf, 'azurerm_storage_container')).find(([, c]) => c.name === env.stateContainerName)?.[0]}.id}`;
-    expect(assignments.map((a) => [a.role_definition_name, a.scope]).sort()).toEqual(
+    const operator = byName('azurerm_role_definition', `AKS node pool operator (${env.resourceGroupName})`);
+    expect(assignments.map((a) => [a.role_definition_name ?? a.role_definition_id, a.scope]).sort()).toEqual(
       [
         ...INFRA_DEPLOYER_ROLES.map(({ role }) => [role, group.ref('id')]),
+        [operator.ref('role_definition_resource_id'), group.ref('id')],
         ['Role Based Access Control Administrator', group.ref('id')],
         ['Role Based Access Control Administrator', container],
         ['Storage Blob Data Contributor', container],
@@ -90,6 +104,15 @@ describe.each(ENVIRONMENT_NAMES)('environment %s', (name) => {
       expect(['Owner', 'Contributor', 'User Access Administrator']).not.toContain(a.role_definition_name);
       expect(String(a.scope)).not.toMatch(/^\/subscriptions\/[^/]+$/);
     }
+  });
+
+  test('the custom AKS operator role adds exactly node pools, cluster deletion and the user kubeconfig, only in its resource group', () => {
+    const operator = byName('azurerm_role_definition', `AKS node pool operator (${env.resourceGroupName})`);
+    expect(operator.resource).toMatchObject({
+      scope: group.ref('id'),
+      assignable_scopes: [group.ref('id')],
+      permissions: [{ actions: [...AKS_OPERATOR_ACTIONS] }],
+    });
   });
 
   test('it may assign only the roles the platform stack assigns, only to service principals', () => {
@@ -152,6 +175,9 @@ test('an environment in another subscription gets its own aliased provider', () 
   expect(other.provider?.azurerm).toEqual(expect.arrayContaining([expect.objectContaining({ alias, subscription_id: '99999999-8888-7777-6666-555555555555' })]));
   const prodGroup = Object.values(resources(other, 'azurerm_resource_group')).find((g) => g.name === c.environments.prod.resourceGroupName);
   expect(prodGroup?.provider).toBe(`azurerm.${alias}`);
+  const prodRoles = Object.entries(resources(other, 'azurerm_role_assignment')).filter(([id]) => id.startsWith('infra-prod-') && !id.includes('state'));
+  expect(prodRoles.length).toBeGreaterThan(0);
+  for (const [, a] of prodRoles) expect(a.provider).toBe(`azurerm.${alias}`);
   const prodIdentity = Object.values(resources(other, 'azurerm_user_assigned_identity')).find((i) => i.name === 'id-github-infra-prod');
-  expect(prodIdentity?.provider).toBe(`azurerm.${alias}`);
+  expect(prodIdentity?.provider).toBeUndefined();
 });

@@ -79,6 +79,16 @@ describe('validateConfig', () => {
     ]);
   });
 
+  test('environments cannot share a state container or a resource group', () => {
+    const c = configCopy();
+    c.environments.staging.stateContainerName = c.environments.dev.stateContainerName;
+    c.environments.staging.resourceGroupName = c.environments.dev.resourceGroupName;
+    expect(validateConfig(c as PlatformConfig)).toEqual([
+      'environments.*.stateContainerName (each environment\'s state and its access are separate): "tfstate-dev" appears more than once; each entry must be unique',
+      'environments.*.resourceGroupName (each environment owns its resource group): "rg-aiplatform-dev" appears more than once; each entry must be unique',
+    ]);
+  });
+
   test('wrong types are problems, not TypeErrors', () => {
     const c = configCopy() as unknown as Record<string, unknown> & { environments: Record<string, Record<string, unknown>> };
     c.environments.dev.registry = null;

@@ -1,5 +1,5 @@
 import { ContainerRegistry } from '../constructs/container-registry';
-import { KubernetesCluster, KubernetesClusterProps, validateCluster } from '../constructs/kubernetes-cluster';
+import { CONTAINER_INSIGHTS_STREAMS, KubernetesCluster, KubernetesClusterProps, validateCluster } from '../constructs/kubernetes-cluster';
 import { errorOf, only, ref, resources, synthScope } from './helpers';
 
 const ADMINS = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
@@ -74,12 +74,30 @@ describe('KubernetesCluster defaults', () => {
     expect(c.oms_agent).toBeUndefined();
     expect(c.api_server_access_profile).toBeUndefined();
     expect(resources(synth(), 'azurerm_kubernetes_cluster_node_pool')).toEqual({});
+    expect(resources(synth(), 'azurerm_monitor_data_collection_rule')).toEqual({});
   });
 });
 
 describe('KubernetesCluster options', () => {
-  test('Azure Monitor agent with managed identity auth to the given workspace', () => {
-    expect(first(cluster({ logAnalyticsWorkspaceId: WORKSPACE }).oms_agent)).toEqual({ log_analytics_workspace_id: WORKSPACE, msi_auth_for_monitoring_enabled: true });
+  test('Azure Monitor agent with managed identity auth to the given workspace, with the data collection rule it needs', () => {
+    const tf = synth({ logAnalyticsWorkspaceId: WORKSPACE });
+    expect(first(only(tf, 'azurerm_kubernetes_cluster').oms_agent)).toEqual({ log_analytics_workspace_id: WORKSPACE, msi_auth_for_monitoring_enabled: true });
+    const dcr = only(tf, 'azurerm_monitor_data_collection_rule');
+    expect(dcr).toMatchObject({
+      name: 'MSCI-japaneast-aks-example',
+      resource_group_name: 'rg-example',
+      location: 'japaneast',
+      destinations: { log_analytics: [{ name: 'ciworkspace', workspace_resource_id: WORKSPACE }] },
+      data_flow: [{ streams: [...CONTAINER_INSIGHTS_STREAMS], destinations: ['ciworkspace'] }],
+    });
+    const extension = (dcr.data_sources as { extension: Array<Record<string, unknown>> }).extension[0];
+    expect(extension).toMatchObject({ name: 'ContainerInsightsExtension', extension_name: 'ContainerInsights', streams: [...CONTAINER_INSIGHTS_STREAMS] });
+    expect(JSON.parse(String(extension.extension_json))).toEqual({ dataCollectionSettings: { interval: '1m', namespaceFilteringMode: 'Off', enableContainerLogV2: true } });
+    expect(only(tf, 'azurerm_monitor_data_collection_rule_association')).toMatchObject({
+      name: 'ContainerInsightsExtension',
+      target_resource_id: ref(tf, 'azurerm_kubernetes_cluster', 'id'),
+      data_collection_rule_id: ref(tf, 'azurerm_monitor_data_collection_rule', 'id'),
+    });
   });
 
   test('authorized IP ranges restrict the API server', () => {

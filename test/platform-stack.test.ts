@@ -31,7 +31,7 @@ describe.each(ENVIRONMENT_NAMES)('platform-%s', (name) => {
 
   test('azurerm provider pinned to the environment subscription, no credentials in code', () => {
     expect(tf.provider?.azurerm).toEqual([
-      { features: [{}], subscription_id: env.subscriptionId, tenant_id: env.tenantId, storage_use_azuread: true },
+      { features: [{}], subscription_id: env.subscriptionId, tenant_id: env.tenantId, storage_use_azuread: true, resource_provider_registrations: 'none' },
     ]);
   });
 
@@ -46,7 +46,11 @@ describe.each(ENVIRONMENT_NAMES)('platform-%s', (name) => {
 
   test('the cluster sends Container Insights to the stack workspace', () => {
     expect(first(only(tf, 'azurerm_kubernetes_cluster').oms_agent).log_analytics_workspace_id).toBe(ref(tf, 'azurerm_log_analytics_workspace', 'id'));
-    expect(only(tf, 'azurerm_log_analytics_workspace')).toMatchObject({ sku: 'PerGB2018', retention_in_days: env.logAnalyticsRetentionDays });
+    expect(only(tf, 'azurerm_log_analytics_workspace')).toMatchObject({ sku: 'PerGB2018', retention_in_days: env.logAnalyticsRetentionDays, local_authentication_enabled: false });
+    expect(only(tf, 'azurerm_monitor_data_collection_rule_association')).toMatchObject({
+      target_resource_id: ref(tf, 'azurerm_kubernetes_cluster', 'id'),
+      data_collection_rule_id: ref(tf, 'azurerm_monitor_data_collection_rule', 'id'),
+    });
   });
 
   test('the cluster is attached to the registry: AcrPull for the kubelet identity at the registry id', () => {
@@ -169,6 +173,16 @@ describe('GitHub Actions wiring', () => {
         ]),
       );
       expect(actual).toHaveLength(9);
+    });
+
+    test('the deploy identity may write only its workload state; the platform state stays read-only to it', () => {
+      const state = assignments(tf).find((a) => a.principal_id === identityRef(tf, deploy, 'principal_id') && a.role_definition_name === 'Storage Blob Data Contributor');
+      expect(state).toMatchObject({ scope: stateScope, condition_version: '2.0' });
+      const condition = String(state?.condition);
+      for (const action of ['write', 'add/action', 'delete']) {
+        expect(condition).toContain(`!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/${action}'})`);
+      }
+      expect(condition).toContain(`@Resource[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:path] StringStartsWith 'workload-${name}.tfstate'`);
     });
 
     test('the plan identity reads only: no push, deploy or write rights', () => {

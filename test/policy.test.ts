@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, TerraformStack, Testing } from 'cdktf';
+import { App, TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { ContainerRegistry as AzurermContainerRegistry, ContainerRegistryConfig } from '@cdktf/provider-azurerm/lib/container-registry';
 import { KubernetesCluster as AzurermKubernetesCluster, KubernetesClusterConfig } from '@cdktf/provider-azurerm/lib/kubernetes-cluster';
 import { KubernetesClusterNodePool } from '@cdktf/provider-azurerm/lib/kubernetes-cluster-node-pool';
@@ -78,6 +78,14 @@ describe('each rule catches a deliberately bad resource', () => {
   ];
   test.each(clusterCases)('cluster: %s', (id, change) => {
     expect(ruleIds(audit((s) => new AzurermKubernetesCluster(s, 'cluster', { ...goodCluster, ...change })))).toEqual([id]);
+  });
+
+  test('authorized ranges known only at apply time do not satisfy CKV_AZURE_6', () => {
+    const stack = new TerraformStack(Testing.app(), 'policy-token');
+    new AzurermProvider(stack, 'azurerm', { features: [{}] });
+    const ranges = new TerraformVariable(stack, 'ranges', { type: 'list(string)' }).listValue;
+    new AzurermKubernetesCluster(stack, 'cluster', { ...goodCluster, apiServerAccessProfile: { authorizedIpRanges: ranges } });
+    expect(ruleIds(new SecurityPolicy().audit(stack))).toEqual(['CKV_AZURE_6']);
   });
 
   test('a private cluster satisfies CKV_AZURE_6 without authorized ranges', () => {

@@ -86,6 +86,10 @@ describe.each(ENVIRONMENT_NAMES)('workload-%s', (env) => {
     });
   });
 
+  test('the release does not create its namespace: the deploy identity may not, the infrastructure workflow does', () => {
+    expect(only(stack(`workload-${env}`), 'helm_release').create_namespace).toBe(false);
+  });
+
   test('the release namespace is the one the deploy identity may write to', () => {
     const writer = Object.values(resources(stack(`platform-${env}`), 'azurerm_role_assignment')).find((a) => a.role_definition_name === 'Azure Kubernetes Service RBAC Writer');
     expect(String(writer?.scope)).toMatch(new RegExp(`/namespaces/${only(stack(`workload-${env}`), 'helm_release').namespace}$`));

@@ -18,6 +18,7 @@ export const GITHUB_OIDC_ISSUER = 'https://token.actions.githubusercontent.com';
 export interface StackJson {
   resource?: Record<string, Record<string, Record<string, unknown>>>;
   variable?: Record<string, unknown>;
+  output?: Record<string, unknown>;
 }
 
 /** A user-assigned identity that GitHub Actions can sign in as: the subjects its federated credentials trust. */
@@ -258,6 +259,8 @@ export function visiblePublications(trust: TrustedSubjectsByStack, kind: Publica
 export interface LoginResolution {
   readonly file: string;
   readonly job: string;
+  /** Index of the `azure/login` step in the job's steps (a job may sign in more than once). */
+  readonly step: number;
   readonly environment?: string;
   readonly subjects: readonly string[];
   readonly clientId: string;
@@ -283,9 +286,9 @@ export function resolveLogins(workflows: readonly Workflow[], trust: TrustedSubj
   for (const wf of workflows) {
     const matrixProblems: string[] = [];
     const runs = jobRuns(wf, matrixProblems);
-    matrixProblems.forEach((p) => out.push({ file: wf.file, job: '?', subjects: [], clientId: '?', problems: [p] }));
+    matrixProblems.forEach((p) => out.push({ file: wf.file, job: '?', step: -1, subjects: [], clientId: '?', problems: [p] }));
     for (const run of runs) {
-      for (const step of run.job.steps ?? []) {
+      for (const [index, step] of (run.job.steps ?? []).entries()) {
         if (!isAzureLogin(step)) continue;
         const where = `${wf.file}: job ${run.label}`;
         const problems: string[] = [];
@@ -357,6 +360,7 @@ export function resolveLogins(workflows: readonly Workflow[], trust: TrustedSubj
         out.push({
           file: wf.file,
           job: run.label,
+          step: index,
           ...(environment !== undefined ? { environment } : {}),
           subjects: subj.subjects,
           clientId,

@@ -4,10 +4,14 @@
  * - each Azure sign-in matches an identity the synthesized stacks federate (see workflow-identities.ts), and the
  *   check provably catches a renamed environment and a dropped federated credential;
  * - every secret and variable a job reads is written by a stack where that job can read it;
- * - hygiene: least-privilege permissions, SHA-pinned actions, timeouts, deploy concurrency, no `latest`,
- *   no `${{ }}` in scripts, the stacks and variables the commands name exist.
+ * - hygiene: least-privilege permissions, SHA-pinned actions, timeouts, one deploy per environment across both
+ *   deploy workflows, `npm ci --ignore-scripts`, no `latest`, no `${{ }}` in scripts, the stacks and variables
+ *   the commands name exist;
+ * - the PR gate runs the base branch's plan-diff on data only, the live plan leaves nothing but counts, and the
+ *   platform deploy creates the namespace the app deploy identity cannot (two scripts run against stubs).
  * The app is synthesized once (every stack) into a temporary directory.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -15,6 +19,7 @@ import { App } from 'cdktf';
 import { parse } from 'yaml';
 import { validateWorkflow } from '@action-validator/core';
 import { buildStacks } from '../stacks/app';
+import { parseCliArgs } from '../tools/plan-diff/cli';
 import { ENVIRONMENT_NAMES, EnvironmentName, config } from '../stacks/environments';
 import {
   StackJson,
@@ -122,9 +127,21 @@ describe('Azure sign-in matches the synthesized federated credentials', () => {
     }
   });
 
-  test('platform deploys sign in as the infrastructure deployer (checked in full once a stack writes AZURE_INFRA_CLIENT_ID)', () => {
+  test('every azure/login step of every job run is resolved and checked, none skipped', () => {
+    const expected = workflows.flatMap((w) =>
+      jobRuns(w).flatMap((run) => (run.job.steps ?? []).flatMap((s, i) => (usesOf(s) === 'azure/login' ? [`${w.file}:${run.label}:${i}`] : []))),
+    );
+    const resolved = resolveLogins(workflows, trust, repository, { pending });
+    expect(resolved.map((l) => `${l.file}:${l.job}:${l.step}`)).toEqual(expected);
+    // The parsed jobs hold every azure/login line of the raw text: nothing escapes the check.
+    const rawCount = FILES.reduce((n, f) => n + (sources[f].match(/^\s*(?:-\s+)?uses:\s*azure\/login@/gim) ?? []).length, 0);
+    expect(allJobs().reduce((n, { job }) => n + stepsUsing(job, 'azure/login').length, 0)).toBe(rawCount);
+  });
+
+  test('platform deploys sign in as the infrastructure deployer, twice per job (checked in full once a stack writes AZURE_INFRA_CLIENT_ID)', () => {
     const logins = resolveLogins(workflows, trust, repository, { pending }).filter((l) => l.file === 'infra-deploy.yml');
-    expect(logins.map((l) => l.environment)).toEqual(ENVIRONMENT_NAMES.map(githubEnv));
+    // Once before the apply, once more (a fresh OIDC token) before creating the namespace.
+    expect(logins.map((l) => l.environment)).toEqual(ENVIRONMENT_NAMES.flatMap((n) => [githubEnv(n), githubEnv(n)]));
     for (const login of logins) {
       expect(login.clientId).toBe(`\${{ secrets.${INFRA_CLIENT_ID} }}`);
       if (pending.has(INFRA_CLIENT_ID)) {
@@ -250,11 +267,16 @@ describe('Azure sign-in matches the synthesized federated credentials', () => {
       const withBootstrap = trustFromSynth({ ...others, 'state-bootstrap-test': bootstrap });
       const logins = resolveLogins(workflows, withBootstrap, repository).filter((l) => l.file === 'infra-deploy.yml');
       expect(logins.map((l) => [l.stack, l.identity, l.problems])).toEqual(
-        ENVIRONMENT_NAMES.map((n) => ['state-bootstrap-test', `azurerm_user_assigned_identity.infra-${n}`, []]),
+        ENVIRONMENT_NAMES.flatMap((n) => {
+          const login = ['state-bootstrap-test', `azurerm_user_assigned_identity.infra-${n}`, []];
+          return [login, login];
+        }),
       );
       delete bootstrap.resource!.azurerm_federated_identity_credential['cred-prod'];
       const problems = checkWorkflowIdentities(workflows, trustFromSynth({ ...others, 'state-bootstrap-test': bootstrap }), repository);
-      expect(problems).toEqual([expect.stringMatching(/infra-deploy\.yml: job platform-prod: signs in as state-bootstrap-test's .*infra-prod .* does not trust subject .*environment:prod/)]);
+      // Both sign-ins of platform-prod (before the apply and before the namespace) are caught.
+      const untrusted = expect.stringMatching(/infra-deploy\.yml: job platform-prod: signs in as state-bootstrap-test's .*infra-prod .* does not trust subject .*environment:prod/);
+      expect(problems).toEqual([untrusted, untrusted]);
     });
   });
 
@@ -393,17 +415,23 @@ describe('hygiene', () => {
     expect(missing.map(({ file, id }) => `${file}:${id}`)).toEqual([]);
   });
 
-  test('deploy jobs never overlap per environment and are never cancelled mid-apply', () => {
+  test('one deploy per environment at a time across both deploy workflows, never cancelled mid-apply', () => {
     const deploys = allJobs().filter(({ job }) => environmentOf(job) !== undefined);
-    expect(deploys.length).toBe(2 * ENVIRONMENT_NAMES.length);
-    for (const { job } of deploys) {
-      const c = job.concurrency as { group: string; 'cancel-in-progress': boolean };
-      expect(c.group).toContain(environmentOf(job));
-      expect(c['cancel-in-progress']).toBe(false);
+    expect(deploys.map(({ file, id }) => `${file}:${id}`).sort()).toEqual(
+      ENVIRONMENT_NAMES.flatMap((n) => [`app.yml:deploy-${n}`, `infra-deploy.yml:platform-${n}`]).sort(),
+    );
+    for (const name of ENVIRONMENT_NAMES) {
+      // The platform apply and the workload apply of one environment share one group: they never run together.
+      for (const job of [wf('app.yml').jobs[`deploy-${name}`], wf('infra-deploy.yml').jobs[`platform-${name}`]]) {
+        expect(environmentOf(job)).toBe(githubEnv(name));
+        expect(job.concurrency).toEqual({ group: `deploy-${name}`, 'cancel-in-progress': false });
+      }
     }
-    // App and platform deploys queue separately: GitHub cancels a *pending* run when a newer one joins its group.
-    const groups = deploys.map(({ job }) => (job.concurrency as { group: string }).group);
-    expect(new Set(groups).size).toBe(groups.length);
+    // Different environments never share a group (a dev deploy must not queue behind a prod approval).
+    expect(new Set(deploys.map(({ job }) => (job.concurrency as { group: string }).group)).size).toBe(ENVIRONMENT_NAMES.length);
+    // No other job sits in a deploy group.
+    const others = allJobs().filter(({ job }) => environmentOf(job) === undefined && typeof job.concurrency === 'object' && /^deploy-/.test(job.concurrency.group));
+    expect(others).toEqual([]);
   });
 
   test('PR checks: one run per PR, a new push cancels the previous one', () => {
@@ -414,10 +442,27 @@ describe('hygiene', () => {
     for (const file of FILES) expect(sources[file]).not.toMatch(/latest/i);
   });
 
-  test('setup-node: Node 20 with the npm cache', () => {
-    const steps = allJobs().flatMap(({ job }) => stepsUsing(job, 'actions/setup-node'));
+  test('setup-node: Node 20 with the npm cache, keyed on the lockfile of the checkout the job installs', () => {
+    const steps = allJobs().flatMap(({ job }) => stepsUsing(job, 'actions/setup-node').map((s) => ({ job, s })));
     expect(steps.length).toBeGreaterThan(0);
-    for (const s of steps) expect(s.with).toEqual({ 'node-version': 20, cache: 'npm' });
+    for (const { job, s } of steps) {
+      const checkoutPath = stepsUsing(job, 'actions/checkout')[0]?.with?.path;
+      expect(s.with).toEqual({ 'node-version': 20, cache: 'npm', ...(checkoutPath !== undefined ? { 'cache-dependency-path': `${String(checkoutPath)}/package-lock.json` } : {}) });
+    }
+  });
+
+  test('every npm ci skips install scripts (npm 10 ignores package.json allowScripts)', () => {
+    const lines = FILES.flatMap((f) =>
+      sources[f]
+        .split('\n')
+        .filter((l) => !/^\s*#/.test(l) && /\bnpm\s+(ci|install|i)\b/.test(l))
+        .map((l) => `${f}: ${l.trim()}`),
+    );
+    expect(lines.length).toBeGreaterThanOrEqual(3 + 2 * ENVIRONMENT_NAMES.length);
+    expect(lines.filter((l) => !/\bnpm ci --ignore-scripts --no-audit --no-fund$/.test(l))).toEqual([]);
+    // Parsed scripts agree with the raw lines.
+    const parsed = allJobs().flatMap(({ job }) => scripts(job)).flatMap((s) => s.split('\n')).filter((l) => /\bnpm\s+(ci|install|i)\b/.test(l));
+    expect(parsed.length).toBe(lines.length);
   });
 
   test('checkouts do not persist the token', () => {
@@ -438,9 +483,11 @@ describe('commands match the synthesized app', () => {
     const problems: string[] = [];
     for (const w of workflows) {
       for (const run of jobRuns(w)) {
+        const stackDirs = (value: unknown) => [...String(value ?? '').matchAll(/cdktf\.out\/stacks\/([\w-]+)/g)].map((m) => m[1]);
         const named = [
           ...scripts(run.job).flatMap(stackOfDeploy),
-          ...(run.job.steps ?? []).flatMap((s) => [...String(s['working-directory'] ?? '').matchAll(/cdktf\.out\/stacks\/([\w-]+)/g)].map((m) => m[1])),
+          ...scripts(run.job).flatMap(stackDirs),
+          ...(run.job.steps ?? []).flatMap((s) => [...stackDirs(s['working-directory']), ...Object.values(s.env ?? {}).flatMap(stackDirs)]),
         ];
         for (const stack of named) {
           if (!(stack in stacks)) problems.push(`${w.file}: ${run.label}: no stack ${stack} in the synthesized app`);
@@ -477,7 +524,12 @@ describe('commands match the synthesized app', () => {
   test('app: build (no Azure) scans and saves; deploys chain dev -> staging -> prod through each registry', () => {
     const app = wf('app.yml');
     expect(Object.keys(triggers(app)).sort()).toEqual(['push', 'workflow_dispatch']);
-    expect(triggers(app).push).toMatchObject({ branches: ['main'], paths: expect.arrayContaining(['app/**', 'charts/**']) });
+    // The workload's definition deploys too, not only the app and the chart.
+    expect(triggers(app).push).toMatchObject({
+      branches: ['main'],
+      paths: expect.arrayContaining(['app/**', 'charts/**', 'stacks/workload-stack.ts', 'stacks/environments.ts', 'stacks/props.ts', 'constructs/app-release.ts']),
+    });
+    for (const p of triggers(app).push.paths as string[]) if (!p.includes('*')) expect(fs.existsSync(path.join(ROOT, p))).toBe(true);
     const build = app.jobs.build;
     expect(usesAzureLogin(build)).toBe(false);
     const [sbom, scan] = stepsUsing(build, 'aquasecurity/trivy-action');
@@ -523,6 +575,42 @@ describe('commands match the synthesized app', () => {
     }
   });
 
+  test('infra-deploy: after each platform apply, the same job creates the app namespace as the infrastructure deployer', () => {
+    const doc = wf('infra-deploy.yml');
+    const appKubelogin = stepsUsing(wf('app.yml').jobs['deploy-dev'], 'azure/use-kubelogin')[0];
+    for (const name of ENVIRONMENT_NAMES) {
+      const steps = doc.jobs[`platform-${name}`].steps ?? [];
+      const at = (pred: (s: WorkflowStep) => boolean) => steps.findIndex(pred);
+      const deploy = at((s) => s.run?.includes('cdktf deploy') === true);
+      const logins = steps.flatMap((s, i) => (usesOf(s) === 'azure/login' ? [i] : []));
+      const kubelogin = at((s) => usesOf(s) === 'azure/use-kubelogin');
+      const create = at((s) => s.run?.includes('kubectl create namespace') === true);
+      // login, deploy, login again (fresh OIDC token: az cannot renew the first one), kubelogin, create: in order.
+      expect(logins).toHaveLength(2);
+      expect(logins[0]).toBeLessThan(deploy);
+      expect([deploy, logins[1], kubelogin, create]).toEqual([deploy, deploy + 1, deploy + 2, deploy + 3]);
+      expect(steps[logins[1]].with).toEqual(steps[logins[0]].with);
+      expect(steps[kubelogin].uses).toBe(appKubelogin.uses);
+      expect(steps[kubelogin].with).toEqual(appKubelogin.with);
+
+      const step = steps[create];
+      // Names come from what this job applied and synthesized, never from vars (read at job start: empty on the
+      // first run, before platform-<env> writes them).
+      expect(step.env).toEqual({
+        PLATFORM_DIR: `cdktf.out/stacks/platform-${name}`,
+        WORKLOAD_JSON: `cdktf.out/stacks/workload-${name}/cdk.tf.json`,
+        KUBECONFIG: '${{ runner.temp }}/kubeconfig',
+      });
+      expect(JSON.stringify(step)).not.toMatch(/vars\./);
+      const run = step.run ?? '';
+      expect(run).toContain('terraform -chdir="$PLATFORM_DIR" output -raw cluster_id');
+      expect(Object.keys(stacks[`platform-${name}`].output ?? {})).toContain('cluster_id');
+      expect(run).toContain('az aks get-credentials --resource-group "$RESOURCE_GROUP" --name "$AKS_CLUSTER" --file "$KUBECONFIG" --overwrite-existing');
+      expect(run).toContain('kubelogin convert-kubeconfig -l azurecli');
+      expect(run).toContain('kubectl create namespace "$NAMESPACE" --dry-run=client -o yaml | kubectl apply -f -');
+    }
+  });
+
   test('infra-pr: tests, synth, lock-free plans as the plan identity, plan-diff with a sticky comment', () => {
     const doc = wf('infra-pr.yml');
     expect(Object.keys(triggers(doc))).toEqual(['pull_request']);
@@ -546,18 +634,165 @@ describe('commands match the synthesized app', () => {
     }
     const planScripts = scripts(plan);
     expect(planScripts).toContain('terraform init -input=false');
-    expect(planScripts).toContain('terraform plan -lock=false -input=false');
+    expect(planScripts).toContain('terraform plan -lock=false -input=false -out=tfplan');
+    expect(planScripts.join('\n')).toContain('terraform show -json tfplan | jq');
+    // Only the counts leave the job: one small Markdown file per leg, never the plan or its JSON.
+    const uploads = stepsUsing(plan, 'actions/upload-artifact');
+    expect(uploads.map((u) => u.with)).toEqual([
+      { name: 'plan-summary-${{ matrix.stack }}', path: '${{ runner.temp }}/plan-summary/${{ matrix.stack }}.md', 'retention-days': 7, 'if-no-files-found': 'error' },
+    ]);
+    expect(uploads[0].if).toBe('${{ !cancelled() }}');
+    expect((plan.steps ?? []).find((s) => s.name === 'Record a failed plan')?.if).toBe('failure()');
+    for (const job of Object.values(doc.jobs)) {
+      for (const u of stepsUsing(job, 'actions/upload-artifact')) expect(String(u.with?.path)).not.toMatch(/tfplan|\.json$|\.tfstate/);
+    }
+  });
+
+  test('infra-pr: the gate runs the base branch\'s plan-diff on this PR\'s synthesized JSON, never the PR\'s code', () => {
+    const doc = wf('infra-pr.yml');
+    // The head is synthesized by the synth job (PR code, no secrets, contents: read) and handed over as data.
+    const synth = doc.jobs.synth;
+    expect(synth.permissions).toEqual({ contents: 'read' });
+    expect(JSON.stringify(synth)).not.toMatch(/secrets\./);
+    expect(stepsUsing(synth, 'actions/upload-artifact')[0].with).toMatchObject({ name: 'cdktf-out', path: 'cdktf.out/stacks/' });
 
     const diff = doc.jobs['plan-diff'];
-    const body = (diff.steps ?? []).find((s) => s.env?.PR_BODY !== undefined)!;
+    expect(diff.needs).toBe('synth');
+    expect(diff.permissions).toEqual({ contents: 'read' });
+    expect(JSON.stringify(diff)).not.toMatch(/secrets\./);
+    // The only checkout is the base commit, into base/.
+    expect(stepsUsing(diff, 'actions/checkout').map((c) => c.with)).toEqual([
+      { ref: '${{ github.event.pull_request.base.sha }}', path: 'base', 'persist-credentials': false },
+    ]);
+    const download = stepsUsing(diff, 'actions/download-artifact');
+    expect(download.map((d) => d.with)).toEqual([{ name: 'cdktf-out', path: 'base/synth/pr/stacks' }]);
+    // Whatever runs code runs it in base/ (the base branch's code); nothing runs from the workspace root.
+    for (const step of diff.steps ?? []) {
+      if (typeof step.run === 'string' && /\b(npm|npx|node|tsx)\b/.test(step.run)) expect(step['working-directory']).toBe('base');
+    }
+    const runs = scripts(diff).map((r) => r.replace(/\\\n\s*/g, ''));
+    expect(runs).toContain('npm ci --ignore-scripts --no-audit --no-fund');
+    expect(runs).toContain('npx cdktf synth --output synth/base');
+    const command = runs.join('\n').split('\n').find((l) => l.includes('plan-diff --'))!.trim();
+    expect(command).toBe(
+      'npm run --silent plan-diff -- --base-dir synth/base --head-dir synth/pr --format markdown --fail-on replace,destroy --ack-file "$RUNNER_TEMP/pr-body.md" > "$OUT_DIR/plan-diff.md"',
+    );
+    // The arguments are ones plan-diff accepts: two existing syntheses, nothing synthesized by the tool itself.
+    const args = command.replace(/^.* -- /, '').replace(/ > .*$/, '').replace(/"/g, '').split(' ');
+    expect(parseCliArgs(args)).toMatchObject({ baseDir: 'synth/base', headDir: 'synth/pr', format: 'markdown', ackFile: '$RUNNER_TEMP/pr-body.md' });
+    // The base is synthesized before the PR's data arrives, and plan-diff runs last.
+    const steps = diff.steps ?? [];
+    const idx = (pred: (s: WorkflowStep) => boolean) => steps.findIndex(pred);
+    expect(idx((s) => s.run?.includes('cdktf synth') === true)).toBeLessThan(idx((s) => usesOf(s) === 'actions/download-artifact'));
+    expect(idx((s) => usesOf(s) === 'actions/download-artifact')).toBeLessThan(idx((s) => s.id === 'diff'));
+
+    const body = steps.find((s) => s.env?.PR_BODY !== undefined)!;
     expect(body.env).toEqual({ PR_BODY: '${{ github.event.pull_request.body }}' });
     expect(body.run).toBe(`printf '%s' "$PR_BODY" > "$RUNNER_TEMP/pr-body.md"`);
-    const run = scripts(diff).find((s) => s.includes('plan-diff --'))!.replace(/\\\n\s*/g, '');
-    expect(run).toContain('npm run --silent plan-diff -- --base "origin/$BASE_REF" --format markdown --fail-on replace,destroy --ack-file "$RUNNER_TEMP/pr-body.md"');
+  });
 
+  test('infra-pr: one sticky comment, live plan counts above the plan-diff table, then the gate', () => {
+    const doc = wf('infra-pr.yml');
     const gate = doc.jobs['plan-diff-gate'];
+    expect(gate.needs).toEqual(['plan', 'plan-diff']);
+    expect(gate.if).toBe('${{ !cancelled() }}');
     const names = (gate.steps ?? []).map((s) => s.name ?? s.uses);
     expect(names.indexOf('Post or update the sticky comment')).toBeLessThan(names.indexOf('Enforce the gate'));
-    expect(stepsUsing(gate, 'actions/github-script')[0].with?.script).toMatch(/MARKER[\s\S]*updateComment[\s\S]*createComment/);
+    expect(stepsUsing(gate, 'actions/download-artifact').map((d) => d.with)).toEqual([
+      { name: 'plan-diff', path: '${{ runner.temp }}/plan-diff' },
+      { pattern: 'plan-summary-*', 'merge-multiple': true, path: '${{ runner.temp }}/plan-summary' },
+    ]);
+    const comment = stepsUsing(gate, 'actions/github-script')[0];
+    expect(comment.env).toMatchObject({ PLAN_RESULT: '${{ needs.plan.result }}', FORK: '${{ github.event.pull_request.head.repo.full_name != github.repository }}' });
+    const script = String(comment.with?.script);
+    expect(script).toMatch(/MARKER[\s\S]*Live plan \(terraform, read-only identity\)[\s\S]*plan-diff \(synthesized configuration, base vs\. this PR\)[\s\S]*updateComment[\s\S]*createComment/);
+    expect(script).toContain('live plan skipped (fork PR, no OIDC token)');
+    expect(script.match(/createComment\(/g)).toHaveLength(1);
+  });
+});
+
+describe('workflow scripts, run against stubbed CLIs', () => {
+  // bash and jq are on GitHub's ubuntu-24.04 runners; skip where this machine lacks them.
+  const available = spawnSync('bash', ['-c', 'command -v jq'], { encoding: 'utf8' }).status === 0;
+  const maybe = available ? test : test.skip;
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'workflow-scripts-'));
+    fs.mkdirSync(path.join(dir, 'bin'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** A fake CLI on PATH that logs its arguments to calls.log, then runs `body`. */
+  const stub = (name: string, body = '') =>
+    fs.writeFileSync(path.join(dir, 'bin', name), `#!/bin/bash\necho "${name} $*" >> "${dir}/calls.log"\n${body}\n`, { mode: 0o755 });
+  /** Runs a step's script the way GitHub does (`bash -e`), with the step's env and stubs first on PATH. */
+  const runStep = (step: WorkflowStep, env: Record<string, string>) =>
+    spawnSync('bash', ['-e', '-c', String(step.run)], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { PATH: `${path.join(dir, 'bin')}:${process.env.PATH ?? ''}`, HOME: dir, GITHUB_STEP_SUMMARY: path.join(dir, 'summary.md'), ...env },
+    });
+  const calls = () => (fs.existsSync(path.join(dir, 'calls.log')) ? fs.readFileSync(path.join(dir, 'calls.log'), 'utf8').trim().split('\n') : []);
+
+  maybe('the plan counts: replacements count as add and destroy, data reads and no-ops not at all', () => {
+    const plan = {
+      resource_changes: [
+        ['create'], ['update'], ['update'], ['delete', 'create'], ['create', 'delete'], ['delete'], ['no-op'], ['forget'],
+      ].map((actions, i) => ({ address: `r.${i}`, mode: 'managed', change: { actions } })).concat([{ address: 'data.x', mode: 'data', change: { actions: ['read'] } }]),
+    };
+    fs.writeFileSync(path.join(dir, 'plan.json'), JSON.stringify(plan));
+    stub('terraform', `[[ "$*" == "show -json tfplan" ]] && cat "${dir}/plan.json"`);
+    const step = (wf('infra-pr.yml').jobs.plan.steps ?? []).find((s) => s.name === 'Count the planned changes')!;
+    const result = runStep(step, { STACK: 'platform-dev', SUMMARY_DIR: path.join(dir, 'out') });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'out', 'platform-dev.md'), 'utf8')).toBe('`platform-dev`: 3 to add, 2 to change, 3 to destroy (2 replaced), 1 to forget\n');
+
+    fs.writeFileSync(path.join(dir, 'plan.json'), '{}');
+    expect(runStep(step, { STACK: 'platform-prod', SUMMARY_DIR: path.join(dir, 'out') }).status).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'out', 'platform-prod.md'), 'utf8')).toBe('`platform-prod`: 0 to add, 0 to change, 0 to destroy (0 replaced)\n');
+
+    stub('terraform', 'exit 1');
+    expect(runStep(step, { STACK: 'platform-dev', SUMMARY_DIR: path.join(dir, 'out') }).status).not.toBe(0);
+  });
+
+  maybe('the namespace step: cluster and resource group from the cluster_id output, namespace from the synthesized release', () => {
+    const name: EnvironmentName = 'staging';
+    const step = (wf('infra-deploy.yml').jobs[`platform-${name}`].steps ?? []).find((s) => s.run?.includes('kubectl create namespace'))!;
+    const clusterId = '/subscriptions/0000/resourceGroups/rg-x/providers/Microsoft.ContainerService/managedClusters/aks-x';
+    stub('terraform', `printf '%s' '${clusterId}'`);
+    stub('az');
+    stub('kubelogin');
+    stub('kubectl', 'if [[ "$1" == create ]]; then printf "kind: Namespace\\nmetadata:\\n  name: %s\\n" "$3"; else cat >> "$(dirname "$0")/../applied.yaml"; fi');
+    const workloadJson = path.join(outdir, 'stacks', `workload-${name}`, 'cdk.tf.json');
+    const env = { PLATFORM_DIR: path.join(outdir, 'stacks', `platform-${name}`), WORKLOAD_JSON: workloadJson, KUBECONFIG: path.join(dir, 'kubeconfig') };
+    const result = runStep(step, env);
+    expect(result.status).toBe(0);
+    const namespace = config.environments[name].app.namespace;
+    const log = calls();
+    expect(log.slice(0, 3)).toEqual([
+      `terraform -chdir=${env.PLATFORM_DIR} output -raw cluster_id`,
+      `az aks get-credentials --resource-group rg-x --name aks-x --file ${env.KUBECONFIG} --overwrite-existing`,
+      'kubelogin convert-kubeconfig -l azurecli',
+    ]);
+    // The two ends of the pipe run at the same time: their order in the log is not fixed.
+    expect(log.slice(3).sort()).toEqual(['kubectl apply -f -', `kubectl create namespace ${namespace} --dry-run=client -o yaml`]);
+    expect(fs.readFileSync(path.join(dir, 'applied.yaml'), 'utf8')).toContain(`name: ${namespace}`);
+
+    // A namespace that is not a literal name (say, a reference) stops the step before it touches the cluster.
+    fs.rmSync(path.join(dir, 'calls.log'));
+    const tf = JSON.parse(fs.readFileSync(workloadJson, 'utf8')) as { resource: { helm_release: Record<string, { namespace: string }> } };
+    for (const release of Object.values(tf.resource.helm_release)) release.namespace = '${kubernetes_namespace.app.metadata[0].name}';
+    fs.writeFileSync(path.join(dir, 'workload.json'), JSON.stringify(tf));
+    const bad = runStep(step, { ...env, WORKLOAD_JSON: path.join(dir, 'workload.json') });
+    expect(bad.status).not.toBe(0);
+    expect(bad.stdout).toMatch(/::error::not a Kubernetes namespace name/);
+    expect(calls().filter((c) => !c.startsWith('terraform '))).toEqual([]);
+
+    // And so does a cluster_id that is not an AKS cluster.
+    fs.rmSync(path.join(dir, 'calls.log'));
+    stub('terraform', `printf '%s' 'not-an-id'`);
+    expect(runStep(step, env).status).not.toBe(0);
+    expect(calls().filter((c) => !c.startsWith('terraform '))).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, TerraformStack, TerraformVariable, Testing } from 'cdktf';
+import { App, Aspects, TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { ContainerRegistry as AzurermContainerRegistry, ContainerRegistryConfig } from '@cdktf/provider-azurerm/lib/container-registry';
 import { KubernetesCluster as AzurermKubernetesCluster, KubernetesClusterConfig } from '@cdktf/provider-azurerm/lib/kubernetes-cluster';
 import { KubernetesClusterNodePool } from '@cdktf/provider-azurerm/lib/kubernetes-cluster-node-pool';
@@ -136,6 +136,13 @@ describe('the findings say where and what to change', () => {
 
 describe('the shipped environments and waivers', () => {
   const build = (c: PlatformConfig) => auditPolicy(buildStacks(new App({ outdir: mkdtempSync(join(tmpdir(), 'policy-')) }), c), c);
+
+  test('the policy is a cdktf Aspect on every stack, with that stack\'s environment waivers', () => {
+    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'policy-')) });
+    const built = buildStacks(app, config);
+    expect(built.map(({ stack }) => stack.node.id).sort()).toEqual(app.node.children.filter(TerraformStack.isStack).map((s) => s.node.id).sort());
+    for (const { stack, policy } of built) expect(Aspects.of(stack).all).toContain(policy);
+  });
 
   test('pass the policy; only dev is waived, and each waiver is reported with its reason', () => {
     const report = build(config);

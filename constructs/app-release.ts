@@ -4,7 +4,7 @@ import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import { Release } from '@cdktf/provider-helm/lib/release';
 import { stringify } from 'yaml';
-import { NAMESPACE, NAMESPACE_ALLOWED } from './kubernetes-cluster';
+import { NAMESPACE, NAMESPACE_ALLOWED, OBJECT_NAME, OBJECT_NAME_ALLOWED } from './kubernetes-cluster';
 import { GUID, GUID_ALLOWED, Problems, describe, isToken, throwIfInvalid } from './validation';
 
 /** The characters of an image tag (Docker's rule): 1-128 letters, digits, `_`, `.` or `-`, not starting with `.` or `-`. RE2-compatible, so Terraform can use it too. */
@@ -79,7 +79,6 @@ const CPU = /^([1-9][0-9]*m|[0-9]+(\.[0-9]{1,3})?)$/;
 const MEMORY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/;
 const RELEASE_NAME = /^[a-z0-9]([-a-z0-9]{0,51}[a-z0-9])?$/;
 const IMAGE_REPOSITORY = /^(?=.{1,255}$)[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+$/;
-const SERVICE_ACCOUNT = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 /** Every problem with `props`, one string each naming the field and what is allowed. Pure. */
 export function validateAppRelease(props: AppReleaseProps): string[] {
@@ -102,7 +101,7 @@ export function validateAppRelease(props: AppReleaseProps): string[] {
     p.optionalInteger('values.replicaCount', values.replicaCount, 1, 1000);
     const sa = values.serviceAccount;
     if (sa !== undefined && p.object('values.serviceAccount', sa)) {
-      p.optionalString('values.serviceAccount.name', sa.name, SERVICE_ACCOUNT, 'a Kubernetes name: lowercase letters, digits, "-" or ".", alphanumeric at both ends');
+      p.optionalString('values.serviceAccount.name', sa.name, OBJECT_NAME, OBJECT_NAME_ALLOWED);
       p.optionalString('values.serviceAccount.workloadIdentityClientId', sa.workloadIdentityClientId, new RegExp(`^$|${GUID.source}`), `empty or ${GUID_ALLOWED}`);
     }
     const pdb = values.podDisruptionBudget;

@@ -26,6 +26,7 @@ export interface GithubActionsIdentityProps {
 }
 
 export const IDENTITY_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_-]{2,127}$/;
+export const IDENTITY_NAME_ALLOWED = '3-128 letters, digits, hyphens or underscores, starting with a letter or digit';
 
 const credentialName = (kind: string, value: string) => `github-${kind}-${value.replace(/[^A-Za-z0-9_-]/g, '-')}`.slice(0, 120);
 
@@ -44,7 +45,7 @@ export function githubSubjects(props: GithubActionsIdentityProps): TrustedSubjec
 export function validateGithubActionsIdentity(props: GithubActionsIdentityProps): string[] {
   const p = new Problems();
   if (!p.object('props', props)) return p.list;
-  p.string('name', props.name, IDENTITY_NAME, '3-128 letters, digits, hyphens or underscores, starting with a letter or digit');
+  p.string('name', props.name, IDENTITY_NAME, IDENTITY_NAME_ALLOWED);
   p.resourceGroup('resourceGroupName', props.resourceGroupName);
   p.region('location', props.location);
   checkRepository(p, 'repository', props.repository);

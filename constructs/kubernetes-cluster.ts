@@ -347,6 +347,9 @@ export class KubernetesCluster extends Construct {
 
 export const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 export const NAMESPACE_ALLOWED = 'a Kubernetes namespace: 1-63 lowercase letters, digits or hyphens, alphanumeric at both ends';
+/** A Kubernetes object name (DNS subdomain), as ServiceAccount names are. */
+export const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+export const OBJECT_NAME_ALLOWED = 'a Kubernetes name: lowercase letters, digits, "-" or ".", alphanumeric at both ends';
 
 export function validateNamespace(namespace: unknown, field = 'namespace'): string[] {
   const p = new Problems();

@@ -2,8 +2,8 @@ import { Construct } from 'constructs';
 import { FederatedIdentityCredential } from '@cdktf/provider-azurerm/lib/federated-identity-credential';
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
 import { addFederatedCredentials } from './federated-credentials';
-import { IDENTITY_NAME } from './github-actions-identity';
-import { NAMESPACE, NAMESPACE_ALLOWED } from './kubernetes-cluster';
+import { IDENTITY_NAME, IDENTITY_NAME_ALLOWED } from './github-actions-identity';
+import { NAMESPACE, NAMESPACE_ALLOWED, OBJECT_NAME, OBJECT_NAME_ALLOWED } from './kubernetes-cluster';
 import { IPrincipal, PrincipalType } from './principal';
 import { Problems, throwIfInvalid } from './validation';
 
@@ -22,18 +22,16 @@ export interface WorkloadIdentityProps {
   readonly tags?: Readonly<Record<string, string>>;
 }
 
-/** A Kubernetes object name (DNS subdomain), as ServiceAccount names are. */
-const SERVICE_ACCOUNT = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 export function validateWorkloadIdentity(props: WorkloadIdentityProps): string[] {
   const p = new Problems();
   if (!p.object('props', props)) return p.list;
-  p.string('name', props.name, IDENTITY_NAME, '3-128 letters, digits, hyphens or underscores, starting with a letter or digit');
+  p.string('name', props.name, IDENTITY_NAME, IDENTITY_NAME_ALLOWED);
   p.resourceGroup('resourceGroupName', props.resourceGroupName);
   p.region('location', props.location);
   p.string('oidcIssuerUrl', props.oidcIssuerUrl, /^https:\/\/\S+$/, 'the cluster\'s https OIDC issuer URL');
   p.string('namespace', props.namespace, NAMESPACE, NAMESPACE_ALLOWED);
-  p.string('serviceAccountName', props.serviceAccountName, SERVICE_ACCOUNT, 'a Kubernetes name: lowercase letters, digits, "-" or ".", alphanumeric at both ends');
+  p.string('serviceAccountName', props.serviceAccountName, OBJECT_NAME, OBJECT_NAME_ALLOWED);
   p.tags('tags', props.tags);
   return p.list;
 }

@@ -1,4 +1,4 @@
-import { validateCluster } from '../constructs/kubernetes-cluster';
+import { OBJECT_NAME, OBJECT_NAME_ALLOWED, validateCluster } from '../constructs/kubernetes-cluster';
 import { validateAppRelease } from '../constructs/app-release';
 import { POLICY_RULE_IDS } from '../constructs/policy';
 import { checkRepository } from '../constructs/github';
@@ -121,11 +121,10 @@ function validateGithub(p: Problems, path: string, env: EnvironmentConfig): void
 function validateApp(p: Problems, path: string, env: EnvironmentConfig): void {
   const app = env.app as unknown as Record<string, unknown>;
   p.string(`${path}.imageName`, app.imageName, IMAGE_NAME, 'a registry repository name of at most 128 characters: lowercase letters and digits separated by ".", "_", "-" or "/"');
-  p.string(`${path}.serviceAccountName`, app.serviceAccountName, /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'a Kubernetes name: lowercase letters, digits, "-" or ".", alphanumeric at both ends');
+  p.string(`${path}.serviceAccountName`, app.serviceAccountName, OBJECT_NAME, OBJECT_NAME_ALLOWED);
   for (const field of ['autoscaling', 'resources', 'podDisruptionBudget'] as const) if (!p.object(`${path}.${field}`, app[field])) return;
   if (!p.object(`${path}.resources.requests`, env.app.resources.requests) || !p.object(`${path}.resources.limits`, env.app.resources.limits)) return;
   p.integer(`${path}.podDisruptionBudget.minAvailable`, env.app.podDisruptionBudget.minAvailable, 1, 1000);
-  if (typeof env.app.podDisruptionBudget.enabled !== 'boolean') p.add(`${path}.podDisruptionBudget.enabled: must be true or false, got ${describe(env.app.podDisruptionBudget.enabled)}`);
   if (env.app.podDisruptionBudget.enabled === true && typeof env.app.podDisruptionBudget.minAvailable === 'number' && env.app.podDisruptionBudget.minAvailable >= env.app.autoscaling.minReplicas) {
     p.add(`${path}.podDisruptionBudget.minAvailable: must be below autoscaling.minReplicas (${env.app.autoscaling.minReplicas}), or node drains and cluster upgrades block`);
   }
@@ -136,5 +135,11 @@ function validateApp(p: Problems, path: string, env: EnvironmentConfig): void {
     image: { repository: 'registry.example/app', tag: 'validation' },
     values: appValues(env, ''),
   });
-  for (const problem of release) p.add(`${path}.${problem.replace(/^values\./, '')}`);
+  // AppRelease's rules, each reported once. The two fields the config checks itself, more strictly (the service
+  // account name is required here, minAvailable at least 1), are left to those checks.
+  for (const problem of release) {
+    const field = problem.slice(0, problem.indexOf(':'));
+    if (field === 'values.serviceAccount.name' || field === 'values.podDisruptionBudget.minAvailable') continue;
+    p.add(`${path}.${field.replace(/^values\./, '')}${problem.slice(field.length)}`);
+  }
 }

@@ -89,6 +89,18 @@ describe('validateConfig', () => {
     ]);
   });
 
+  test('a bad application value is reported once, under the config field it comes from', () => {
+    const c = configCopy();
+    c.environments.dev.app.serviceAccountName = 'Bad_SA';
+    (c.environments.dev.app.podDisruptionBudget as { enabled: unknown }).enabled = 'x';
+    c.environments.dev.app.podDisruptionBudget.minAvailable = -1;
+    expect(validateConfig(c as PlatformConfig)).toEqual([
+      'environments.dev.app.serviceAccountName: "Bad_SA" is not allowed: a Kubernetes name: lowercase letters, digits, "-" or ".", alphanumeric at both ends',
+      'environments.dev.app.podDisruptionBudget.minAvailable: must be a whole number from 1 to 1000, got number -1',
+      'environments.dev.app.podDisruptionBudget.enabled: must be true or false, got "x"',
+    ]);
+  });
+
   test('wrong types are problems, not TypeErrors', () => {
     const c = configCopy() as unknown as Record<string, unknown> & { environments: Record<string, Record<string, unknown>> };
     c.environments.dev.registry = null;

@@ -59,6 +59,21 @@ export function validateConfig(config: PlatformConfig): string[] {
   return p.list;
 }
 
+/** Props every construct takes from the environment itself, which validateEnvironment checks once. */
+const ENVIRONMENT_FIELDS = ['location', 'resourceGroupName', 'tags'];
+
+/**
+ * Adds a construct validator's problems under `prefix` (its field renamed by `rename`), except those about the
+ * fields in `checkedHere`, which the config checks itself: each problem is reported once, under a config path.
+ */
+function addConstructProblems(p: Problems, prefix: string, problems: readonly string[], checkedHere: readonly string[], rename = (field: string) => field): void {
+  for (const problem of problems) {
+    const field = problem.slice(0, problem.indexOf(':'));
+    if (checkedHere.some((c) => field === c || field.startsWith(`${c}.`) || field.startsWith(`${c}[`))) continue;
+    p.add(`${prefix}${rename(field)}${problem.slice(field.length)}`);
+  }
+}
+
 function validateState(p: Problems, state: unknown): void {
   if (!p.object('state', state)) return;
   const s = state as Record<string, unknown>;
@@ -80,9 +95,7 @@ function validateEnvironment(p: Problems, path: string, key: string, env: Enviro
   p.tags(`${path}.tags`, env.tags);
 
   if (p.object(`${path}.registry`, env.registry)) {
-    for (const problem of validateRegistry(registryProps(env))) {
-      if (!problem.startsWith('tags') && !problem.startsWith('location') && !problem.startsWith('resourceGroupName')) p.add(`${path}.registry.${problem}`);
-    }
+    addConstructProblems(p, `${path}.registry.`, validateRegistry(registryProps(env)), ENVIRONMENT_FIELDS);
   }
   validateGithub(p, path, env);
   const waivers = p.array(`${path}.waivers`, env.waivers, false);
@@ -100,10 +113,7 @@ function validateEnvironment(p: Problems, path: string, key: string, env: Enviro
     if (typeof env.cluster.name === 'string' && !WORKSPACE_NAME.test(workspaceName(env))) {
       p.add(`${path}.cluster.name: the Log Analytics workspace is named ${describe(workspaceName(env))}, which must be 4-63 letters, digits or hyphens, alphanumeric at both ends; use at most 59 characters and no underscores`);
     }
-    for (const problem of validateCluster(clusterProps(env))) {
-      if (problem.startsWith('tags') || problem.startsWith('location') || problem.startsWith('resourceGroupName') || problem.startsWith('tenantId')) continue;
-      p.add(`${path}.cluster.${problem.replace(/^userNodePools\[0\]/, 'userNodePool')}`);
-    }
+    addConstructProblems(p, `${path}.cluster.`, validateCluster(clusterProps(env)), [...ENVIRONMENT_FIELDS, 'tenantId'], (f) => f.replace(/^userNodePools\[0\]/, 'userNodePool'));
   }
 }
 
@@ -135,11 +145,7 @@ function validateApp(p: Problems, path: string, env: EnvironmentConfig): void {
     image: { repository: 'registry.example/app', tag: 'validation' },
     values: appValues(env, ''),
   });
-  // AppRelease's rules, each reported once. The two fields the config checks itself, more strictly (the service
-  // account name is required here, minAvailable at least 1), are left to those checks.
-  for (const problem of release) {
-    const field = problem.slice(0, problem.indexOf(':'));
-    if (field === 'values.serviceAccount.name' || field === 'values.podDisruptionBudget.minAvailable') continue;
-    p.add(`${path}.${field.replace(/^values\./, '')}${problem.slice(field.length)}`);
-  }
+  // The two fields the config checks itself, more strictly (the service account name is required here,
+  // minAvailable at least 1), are left to those checks.
+  addConstructProblems(p, `${path}.`, release, ['values.serviceAccount.name', 'values.podDisruptionBudget.minAvailable'], (f) => f.replace(/^values\./, ''));
 }

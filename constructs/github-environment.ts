@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { ActionsEnvironmentSecret } from '@cdktf/provider-github/lib/actions-environment-secret';
 import { ActionsEnvironmentVariable } from '@cdktf/provider-github/lib/actions-environment-variable';
 import { RepositoryEnvironment } from '@cdktf/provider-github/lib/repository-environment';
-import { ACTIONS_NAME, ACTIONS_NAME_ALLOWED, ENVIRONMENT_NAME, ENVIRONMENT_NAME_ALLOWED, checkRepository } from './github';
+import { ACTIONS_NAME, ACTIONS_NAME_ALLOWED, ENVIRONMENT_NAME, ENVIRONMENT_NAME_ALLOWED, checkRepository, repositoryName } from './github';
 import { Problems, isToken, throwIfInvalid } from './validation';
 
 /** Who must approve a deployment to the environment: GitHub user and team IDs (numbers, not logins). */
@@ -88,7 +88,7 @@ export class GithubEnvironment extends Construct {
   constructor(scope: Construct, id: string, props: GithubEnvironmentProps) {
     super(scope, id);
     throwIfInvalid(`GitHub environment "${this.node.path}"`, validateGithubEnvironment(props));
-    const repository = props.repository.split('/')[1];
+    const repository = repositoryName(props.repository);
     const reviewers = props.reviewers;
     if (props.manageEnvironment ?? true) {
       this.resource = new RepositoryEnvironment(this, 'resource', {

@@ -7,6 +7,16 @@ export const GITHUB_OIDC_ISSUER = 'https://token.actions.githubusercontent.com';
 export const REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}\/(?!\.\.?$)[A-Za-z0-9._-]{1,100}$/;
 export const REPOSITORY_ALLOWED = 'owner/name, for example contoso/ai-platform';
 
+/** The owner of an `owner/name` repository. */
+export function repositoryOwner(repository: string): string {
+  return repository.split('/')[0];
+}
+
+/** The name of an `owner/name` repository, as the github provider's resources take it (the provider holds the owner). */
+export function repositoryName(repository: string): string {
+  return repository.split('/')[1];
+}
+
 /** Reports problems with a GitHub repository given as `owner/name`. */
 export function checkRepository(p: Problems, field: string, value: unknown): void {
   p.string(field, value, REPOSITORY, REPOSITORY_ALLOWED);

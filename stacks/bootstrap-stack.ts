@@ -6,12 +6,12 @@ import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
 import { RoleDefinition } from '@cdktf/provider-azurerm/lib/role-definition';
 import { StorageAccount } from '@cdktf/provider-azurerm/lib/storage-account';
 import { StorageContainer } from '@cdktf/provider-azurerm/lib/storage-container';
-import { GithubProvider } from '@cdktf/provider-github/lib/provider';
 import { GithubActionsIdentity } from '../constructs/github-actions-identity';
 import { GithubEnvironment } from '../constructs/github-environment';
 import { assignRole } from '../constructs/principal';
 import { constrainRoleAssignments } from '../constructs/role-conditions';
 import { ENVIRONMENT_NAMES, PlatformConfig } from './environments';
+import { useGithubProvider } from './platform-stack';
 import { PLATFORM_ASSIGNED_ROLES, githubEnvironmentGovernanceProps, infraIdentityProps } from './props';
 
 /** Puts every resource under `scope` on `provider` (an aliased provider for another subscription); undefined keeps the default. */
@@ -73,7 +73,7 @@ export class StateBootstrapStack extends TerraformStack {
     super(scope, name);
     const { state, repository } = config;
     new LocalBackend(this, { path: BOOTSTRAP_STATE_PATH });
-    new GithubProvider(this, 'github', { owner: repository.split('/')[0] });
+    useGithubProvider(this, repository);
 
     // One provider per subscription: the state's, and each environment's if it differs.
     const registration = { resourceProviderRegistrations: 'none', resourceProvidersToRegister: [...RESOURCE_PROVIDERS] };

@@ -10,6 +10,7 @@ import { ContainerRegistry } from '../constructs/container-registry';
 import { KubernetesCluster } from '../constructs/kubernetes-cluster';
 import { GithubActionsIdentity } from '../constructs/github-actions-identity';
 import { GithubEnvironment } from '../constructs/github-environment';
+import { repositoryName, repositoryOwner } from '../constructs/github';
 import { assignRole } from '../constructs/principal';
 import { writeOnlyBlobs } from '../constructs/role-conditions';
 import { WorkloadIdentity } from '../constructs/workload-identity';
@@ -33,6 +34,11 @@ export function useAzureStateBackend(stack: TerraformStack, name: string, { env,
     key: `${name}.tfstate`,
     useAzureadAuth: true,
   });
+}
+
+/** The github provider every stack that writes to GitHub uses: the owner from config; the token from GITHUB_TOKEN at deploy time, never from code. */
+export function useGithubProvider(stack: TerraformStack, repository: string): void {
+  new GithubProvider(stack, 'github', { owner: repositoryOwner(repository) });
 }
 
 /**
@@ -62,8 +68,7 @@ export class PlatformStack extends TerraformStack {
       // Deployers hold no subscription-wide right; state-bootstrap registered the resource providers.
       resourceProviderRegistrations: 'none',
     });
-    // The token comes from GITHUB_TOKEN at deploy time, never from code.
-    new GithubProvider(this, 'github', { owner: repository.split('/')[0] });
+    useGithubProvider(this, repository);
     const client = new DataAzurermClientConfig(this, 'client');
 
     this.resourceGroup = new DataAzurermResourceGroup(this, 'resource-group', { name: env.resourceGroupName });
@@ -136,7 +141,7 @@ export class PlatformStack extends TerraformStack {
     // Pull-request jobs declare no environment (that would change their OIDC subject), so they read repository variables.
     const prefix = `PLAN_${env.name.toUpperCase()}_`;
     for (const [suffix, value] of Object.entries({ AZURE_CLIENT_ID: this.planIdentity.clientId, AZURE_TENANT_ID: client.tenantId, AZURE_SUBSCRIPTION_ID: client.subscriptionId })) {
-      new ActionsVariable(this, `plan-variable-${suffix}`, { repository: repository.split('/')[1], variableName: `${prefix}${suffix}`, value });
+      new ActionsVariable(this, `plan-variable-${suffix}`, { repository: repositoryName(repository), variableName: `${prefix}${suffix}`, value });
     }
 
     new TerraformOutput(this, 'registry_id', { value: this.registry.id, description: 'Resource ID of the container registry' });

@@ -139,15 +139,15 @@ export function describeFinding(f: PolicyFinding): string {
 export class SecurityPolicy implements IAspect {
   public readonly violations: PolicyFinding[] = [];
   public readonly waived: PolicyFinding[] = [];
-  private readonly seen = new Set<string>();
+  /** Constructs already evaluated: an audit before synthesis and the synthesis itself both visit every node. */
+  private readonly visited = new WeakSet<IConstruct>();
 
   constructor(private readonly waivers: readonly PolicyWaiver[] = []) {}
 
   public visit(node: IConstruct): void {
+    if (this.visited.has(node)) return;
+    this.visited.add(node);
     for (const finding of evaluate(node, this.waivers)) {
-      const key = `${finding.path}|${finding.rule.id}|${finding.rule.resourceType}`;
-      if (this.seen.has(key)) continue;
-      this.seen.add(key);
       (finding.waivedBecause === undefined ? this.violations : this.waived).push(finding);
     }
   }

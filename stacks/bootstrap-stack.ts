@@ -52,12 +52,25 @@ export const AKS_OPERATOR_ACTIONS: readonly string[] = [
 ];
 
 /**
- * The resource providers the stacks use. The deployers hold no subscription-wide right, so they cannot register
- * providers; the administrator's bootstrap run registers exactly these, and every provider block skips registration.
+ * The resource providers the stacks, AKS and its add-ons use. The deployers hold no subscription-wide right, so they
+ * cannot register providers; the administrator's bootstrap run registers exactly these, and every other provider
+ * block skips registration. azurerm matches these names case-sensitively against what Azure returns
+ * (azurerm `internal/resourceproviders/required.go`): Insights is `microsoft.insights`, all lowercase. A name in
+ * another casing is skipped with only a log warning, and the first resource of that namespace fails at apply.
  */
-export const RESOURCE_PROVIDERS: readonly string[] = [
-  'Microsoft.Authorization', 'Microsoft.ContainerRegistry', 'Microsoft.ContainerService', 'Microsoft.Insights',
-  'Microsoft.ManagedIdentity', 'Microsoft.OperationalInsights', 'Microsoft.Resources', 'Microsoft.Storage',
+export const RESOURCE_PROVIDERS: ReadonlyArray<{ readonly namespace: string; readonly why: string }> = [
+  { namespace: 'Microsoft.Authorization', why: 'role assignments, custom roles, the state lock' },
+  { namespace: 'Microsoft.Compute', why: 'the AKS node pools (virtual machine scale sets, disks)' },
+  { namespace: 'Microsoft.ContainerRegistry', why: 'the registry and its replicas' },
+  { namespace: 'Microsoft.ContainerService', why: 'the AKS cluster' },
+  { namespace: 'Microsoft.ManagedIdentity', why: 'user-assigned identities and their federated credentials' },
+  { namespace: 'Microsoft.Network', why: "the cluster's load balancer, public IPs and overlay network" },
+  { namespace: 'Microsoft.OperationalInsights', why: 'the Log Analytics workspace' },
+  { namespace: 'Microsoft.OperationsManagement', why: 'the monitoring add-on (Container insights)' },
+  { namespace: 'Microsoft.PolicyInsights', why: 'the Azure Policy add-on' },
+  { namespace: 'Microsoft.Resources', why: 'resource groups' },
+  { namespace: 'Microsoft.Storage', why: 'the state storage account' },
+  { namespace: 'microsoft.insights', why: 'the Container insights data collection rule and its association' },
 ];
 
 /**
@@ -76,7 +89,7 @@ export class StateBootstrapStack extends TerraformStack {
     useGithubProvider(this, repository);
 
     // One provider per subscription: the state's, and each environment's if it differs.
-    const registration = { resourceProviderRegistrations: 'none', resourceProvidersToRegister: [...RESOURCE_PROVIDERS] };
+    const registration = { resourceProviderRegistrations: 'none', resourceProvidersToRegister: RESOURCE_PROVIDERS.map((p) => p.namespace) };
     const providers = new Map<string, AzurermProvider | undefined>();
     new AzurermProvider(this, 'azurerm', { features: [{}], subscriptionId: state.subscriptionId, storageUseAzuread: true, ...registration });
     providers.set(state.subscriptionId, undefined);

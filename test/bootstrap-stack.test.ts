@@ -19,8 +19,59 @@ test('matches the committed snapshot', () => {
 
 test('the administrator\'s run registers the resource providers the stacks use; no provider registers on its own', () => {
   for (const provider of tf.provider?.azurerm ?? []) {
-    expect(provider).toMatchObject({ resource_provider_registrations: 'none', resource_providers_to_register: [...RESOURCE_PROVIDERS] });
+    expect(provider).toMatchObject({ resource_provider_registrations: 'none', resource_providers_to_register: RESOURCE_PROVIDERS.map((p) => p.namespace) });
   }
+});
+
+describe('resource provider registration', () => {
+  // Namespaces as azurerm lists them (internal/resourceproviders/required.go at v4.55.0), which is the casing Azure
+  // returns and the casing azurerm's case-sensitive lookup matches.
+  const AZURERM_CASING = [
+    'Microsoft.Authorization', 'Microsoft.Compute', 'Microsoft.ContainerRegistry', 'Microsoft.ContainerService',
+    'Microsoft.KubernetesConfiguration', 'Microsoft.ManagedIdentity', 'Microsoft.Network', 'Microsoft.OperationalInsights',
+    'Microsoft.OperationsManagement', 'Microsoft.PolicyInsights', 'Microsoft.Resources', 'Microsoft.Storage', 'microsoft.insights',
+  ];
+  // What each resource type (or cluster add-on) the stacks create needs registered.
+  const NEEDS: Record<string, readonly string[]> = {
+    azurerm_resource_group: ['Microsoft.Resources'],
+    azurerm_storage_account: ['Microsoft.Storage'],
+    azurerm_storage_container: ['Microsoft.Storage'],
+    azurerm_management_lock: ['Microsoft.Authorization'],
+    azurerm_role_assignment: ['Microsoft.Authorization'],
+    azurerm_role_definition: ['Microsoft.Authorization'],
+    azurerm_user_assigned_identity: ['Microsoft.ManagedIdentity'],
+    azurerm_federated_identity_credential: ['Microsoft.ManagedIdentity'],
+    azurerm_container_registry: ['Microsoft.ContainerRegistry'],
+    azurerm_kubernetes_cluster: ['Microsoft.ContainerService', 'Microsoft.Compute', 'Microsoft.Network'],
+    azurerm_kubernetes_cluster_node_pool: ['Microsoft.ContainerService', 'Microsoft.Compute'],
+    azurerm_log_analytics_workspace: ['Microsoft.OperationalInsights'],
+    azurerm_monitor_data_collection_rule: ['microsoft.insights'],
+    azurerm_monitor_data_collection_rule_association: ['microsoft.insights'],
+    azure_policy_enabled: ['Microsoft.PolicyInsights'],
+    oms_agent: ['Microsoft.OperationsManagement'],
+  };
+  const registered = RESOURCE_PROVIDERS.map((p) => p.namespace);
+
+  test('every namespace is spelled as azurerm matches it: microsoft.insights, not Microsoft.Insights', () => {
+    for (const namespace of registered) expect(AZURERM_CASING).toContain(namespace);
+    expect(registered).toContain('microsoft.insights');
+    expect(registered).not.toContain('Microsoft.Insights');
+  });
+
+  test('covers every resource type and cluster add-on that state-bootstrap and the platform stacks create', () => {
+    const stacks = [tf, ...ENVIRONMENT_NAMES.map((env) => synthStack(new PlatformStack(Testing.app(), `platform-${env}`, { env: config.environments[env], state: config.state, repository: config.repository })))];
+    const needed = new Set<string>();
+    for (const stack of stacks) {
+      for (const [type, byId] of Object.entries(stack.resource ?? {})) {
+        if (!type.startsWith('azurerm_')) continue;
+        expect({ type, known: type in NEEDS }).toEqual({ type, known: true });
+        NEEDS[type].forEach((n) => needed.add(n));
+        for (const r of Object.values(byId)) for (const addOn of ['azure_policy_enabled', 'oms_agent']) if (r[addOn]) NEEDS[addOn].forEach((n) => needed.add(n));
+      }
+    }
+    expect(needed).toContain('Microsoft.PolicyInsights');
+    expect(registered.filter((n) => needed.has(n)).sort()).toEqual([...needed].sort());
+  });
 });
 
 test('local state, kept at the repository root where .gitignore keeps it out of git', () => {

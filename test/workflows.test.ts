@@ -106,7 +106,8 @@ describe('Azure sign-in matches the synthesized federated credentials', () => {
 
   test('app deploys sign in as platform-<env>\'s deploy identity, which trusts only that environment', () => {
     const logins = resolveLogins(workflows, trust, repository, { pending }).filter((l) => l.file === 'app.yml');
-    expect(logins.map((l) => l.environment)).toEqual(ENVIRONMENT_NAMES.map(githubEnv));
+    // Each deploy job signs in twice (the second time for a fresh token before the cluster step).
+    expect(logins.map((l) => l.environment)).toEqual(ENVIRONMENT_NAMES.flatMap((n) => [githubEnv(n), githubEnv(n)]));
     for (const login of logins) {
       const name = envByGithubName(login.environment!)!;
       expect(login).toMatchObject({ stack: `platform-${name}`, clientId: '${{ secrets.AZURE_CLIENT_ID }}', subjects: [`repo:${repository}:environment:${githubEnv(name)}`] });
@@ -550,6 +551,14 @@ describe('commands match the synthesized app', () => {
       const login = steps.findIndex((s) => usesOf(s) === 'azure/login');
       expect(login).toBeLessThan(steps.findIndex((s) => s.run?.includes('az acr login')));
       expect(scripts(job).join('\n')).toContain('az acr login --name "$ACR_NAME"');
+      // The OIDC token az holds expires after minutes and cannot be renewed: a second sign-in comes right before the
+      // one step that talks to the cluster (through kubelogin), after the push and npm ci.
+      const logins = steps.flatMap((s, i) => (usesOf(s) === 'azure/login' ? [i] : []));
+      const deploy = steps.findIndex((s) => s.run?.includes('cdktf deploy') === true);
+      expect(logins).toHaveLength(2);
+      expect(logins[1]).toBe(deploy - 1);
+      expect(logins[1]).toBeGreaterThan(steps.findIndex((s) => s.run?.includes('docker push') === true));
+      expect(steps[logins[1]].with).toEqual(steps[logins[0]].with);
       previous = `deploy-${name}`;
     }
   });

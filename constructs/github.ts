@@ -24,10 +24,11 @@ export function checkRepository(p: Problems, field: string, value: unknown): voi
 
 /**
  * A GitHub environment name as it appears in the `sub` claim: 1-255 characters, no `:` (the claim's separator),
- * no wildcard characters (federated credentials match exactly), no control characters, no surrounding spaces.
+ * no wildcard characters (federated credentials match exactly), no control or invisible formatting characters
+ * (such as a right-to-left override, which would make two names look alike), no surrounding spaces.
  */
-export const ENVIRONMENT_NAME = /^(?! )[^:*?\x00-\x1f\x7f]{1,255}(?<! )$/;
-export const ENVIRONMENT_NAME_ALLOWED = '1-255 characters without ":", "*", "?", control characters or surrounding spaces';
+export const ENVIRONMENT_NAME = /^(?! )[^:*?\p{Cc}\p{Cf}]{1,255}(?<! )$/u;
+export const ENVIRONMENT_NAME_ALLOWED = '1-255 characters without ":", "*", "?", control or invisible formatting characters, or surrounding spaces';
 
 /**
  * A branch or tag name git accepts (git check-ref-format) and that a federated credential can match exactly:

@@ -2,8 +2,19 @@ import { Construct } from 'constructs';
 import { ActionsEnvironmentSecret } from '@cdktf/provider-github/lib/actions-environment-secret';
 import { ActionsEnvironmentVariable } from '@cdktf/provider-github/lib/actions-environment-variable';
 import { RepositoryEnvironment } from '@cdktf/provider-github/lib/repository-environment';
+import { RepositoryEnvironmentDeploymentPolicy } from '@cdktf/provider-github/lib/repository-environment-deployment-policy';
 import { ACTIONS_NAME, ACTIONS_NAME_ALLOWED, ENVIRONMENT_NAME, ENVIRONMENT_NAME_ALLOWED, checkRepository, repositoryName } from './github';
-import { Problems, isToken, throwIfInvalid } from './validation';
+import { Problems, describe, isToken, throwIfInvalid } from './validation';
+
+/**
+ * Which branches may deploy to the environment: `'protected'` (branches with branch protection rules), or
+ * `{ branches }`, a list of branch name patterns (GitHub's fnmatch syntax, for example `main` or `release/*`).
+ */
+export type DeploymentBranchPolicy = 'protected' | { readonly branches: readonly string[] };
+
+/** A branch name pattern for a deployment branch policy: a git ref name, where `*`, `?` and `[...]` match. */
+const BRANCH_PATTERN = /^(?![-/])(?!.*(\.\.|@\{|\/\/|\.lock$|[/.]$))[^\x00-\x20\x7f~^:\\]{1,255}$/;
+const BRANCH_PATTERN_ALLOWED = 'a branch name or pattern such as main or release/* (no spaces, "..", "~", "^", ":" or "\\")';
 
 /** Who must approve a deployment to the environment: GitHub user and team IDs (numbers, not logins). */
 export interface EnvironmentReviewers {
@@ -27,8 +38,16 @@ export interface GithubEnvironmentProps {
   readonly reviewers?: EnvironmentReviewers;
   /** Let a reviewer approve a run they triggered. @default false when reviewers are set */
   readonly allowSelfReview?: boolean;
-  /** Deploy only from branches with branch protection rules. @default false */
-  readonly protectedBranchesOnly?: boolean;
+  /**
+   * Which branches may deploy. Without a policy, a workflow on any branch that declares the environment receives its
+   * secrets and signs in as the identities that trust it. @default 'protected'
+   */
+  readonly branchPolicy?: DeploymentBranchPolicy;
+  /**
+   * Let repository administrators bypass the protection rules (reviewers and branch policy). The provider's default
+   * is true, which turns a reviewer gate into a suggestion. @default false
+   */
+  readonly allowAdminBypass?: boolean;
   /**
    * Environment secrets. Terraform stores these values in its state, so they must be identifiers
    * (client, tenant and subscription IDs), never credentials.
@@ -47,11 +66,12 @@ export function validateGithubEnvironment(props: GithubEnvironmentProps): string
   p.boolean('manageEnvironment', props.manageEnvironment);
   p.boolean('allowSelfReview', props.allowSelfReview);
   if (props.manageEnvironment === false) {
-    for (const field of ['reviewers', 'allowSelfReview', 'protectedBranchesOnly'] as const) {
+    for (const field of ['reviewers', 'allowSelfReview', 'branchPolicy', 'allowAdminBypass'] as const) {
       if (props[field] !== undefined) p.add(`${field}: only the stack that manages the environment sets protection rules; drop it or set manageEnvironment: true`);
     }
   }
-  p.boolean('protectedBranchesOnly', props.protectedBranchesOnly);
+  p.boolean('allowAdminBypass', props.allowAdminBypass);
+  checkBranchPolicy(p, props.branchPolicy);
   if (props.reviewers !== undefined && p.object('reviewers', props.reviewers)) {
     const users = p.array('reviewers.users', props.reviewers.users);
     const teams = p.array('reviewers.teams', props.reviewers.teams);
@@ -75,6 +95,20 @@ export function validateGithubEnvironment(props: GithubEnvironmentProps): string
   return p.list;
 }
 
+function checkBranchPolicy(p: Problems, policy: unknown): void {
+  if (policy === undefined || policy === 'protected') return;
+  if (typeof policy !== 'object' || policy === null || Array.isArray(policy)) {
+    p.add(`branchPolicy: must be "protected" or { branches: [...] }, got ${describe(policy)}`);
+    return;
+  }
+  const branches = p.array('branchPolicy.branches', (policy as { branches?: unknown }).branches, false);
+  if (Array.isArray((policy as { branches?: unknown }).branches) && branches.length === 0) {
+    p.add('branchPolicy.branches: list at least one branch pattern, or use "protected"');
+  }
+  branches.forEach((b, i) => p.string(`branchPolicy.branches[${i}]`, b, BRANCH_PATTERN, BRANCH_PATTERN_ALLOWED));
+  p.unique('branchPolicy.branches', branches);
+}
+
 /**
  * A GitHub deployment environment with its secrets and variables, which jobs that declare
  * `environment: <name>` receive. With reviewers, such jobs wait for approval.
@@ -84,21 +118,31 @@ export class GithubEnvironment extends Construct {
   public readonly resource?: RepositoryEnvironment;
   public readonly secrets: Readonly<Record<string, ActionsEnvironmentSecret>>;
   public readonly variables: Readonly<Record<string, ActionsEnvironmentVariable>>;
+  /** The branch patterns that may deploy, when the branch policy lists them. */
+  public readonly branchPolicies: readonly RepositoryEnvironmentDeploymentPolicy[];
 
   constructor(scope: Construct, id: string, props: GithubEnvironmentProps) {
     super(scope, id);
     throwIfInvalid(`GitHub environment "${this.node.path}"`, validateGithubEnvironment(props));
     const repository = repositoryName(props.repository);
     const reviewers = props.reviewers;
+    const policy = props.branchPolicy ?? 'protected';
     if (props.manageEnvironment ?? true) {
       this.resource = new RepositoryEnvironment(this, 'resource', {
         repository,
         environment: props.environment,
         reviewers: reviewers ? [{ users: reviewers.users ? [...reviewers.users] : undefined, teams: reviewers.teams ? [...reviewers.teams] : undefined }] : undefined,
         preventSelfReview: reviewers ? !(props.allowSelfReview ?? false) : undefined,
-        deploymentBranchPolicy: props.protectedBranchesOnly ? { protectedBranches: true, customBranchPolicies: false } : undefined,
+        canAdminsBypass: props.allowAdminBypass ?? false,
+        deploymentBranchPolicy: { protectedBranches: policy === 'protected', customBranchPolicies: policy !== 'protected' },
       });
     }
+    const resource = this.resource;
+    this.branchPolicies = resource === undefined || policy === 'protected'
+      ? []
+      : policy.branches.map((pattern) => new RepositoryEnvironmentDeploymentPolicy(this, `branch-${pattern.replace(/[^A-Za-z0-9_-]/g, '-')}`, {
+        repository, environment: resource.environment, branchPattern: pattern,
+      }));
     const environment = this.resource?.environment ?? props.environment;
     this.secrets = Object.fromEntries(
       Object.entries(props.secrets).map(([name, value]) => [

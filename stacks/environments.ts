@@ -2,6 +2,7 @@ import type { ClusterSkuTier, NodePoolProps } from '../constructs/kubernetes-clu
 import type { GeoReplication, RegistrySku } from '../constructs/container-registry';
 import type { ResourceQuantities } from '../constructs/app-release';
 import type { PolicyWaiver } from '../constructs/policy';
+import type { DeploymentBranchPolicy } from '../constructs/github-environment';
 
 export type EnvironmentName = 'dev' | 'staging' | 'prod';
 export const ENVIRONMENT_NAMES: readonly EnvironmentName[] = ['dev', 'staging', 'prod'];
@@ -52,8 +53,11 @@ export interface GithubEnvironmentConfig {
   readonly environment: string;
   /** Required reviewers (GitHub user and team IDs); empty lists mean no approval. */
   readonly reviewers: { readonly users: readonly number[]; readonly teams: readonly number[] };
-  /** Deploy only from protected branches. */
-  readonly protectedBranchesOnly: boolean;
+  /**
+   * Which branches may deploy to the environment (and so sign in as its deployers): `'protected'` for branches with
+   * branch protection rules, or `{ branches: ['main', 'release/*'] }`.
+   */
+  readonly branchPolicy: DeploymentBranchPolicy;
 }
 
 /** The application as the platform sees it: where it runs and what it is called. */
@@ -147,7 +151,7 @@ export const config: PlatformConfig = {
         authorizedIpRanges: [],
         privateClusterEnabled: false,
       },
-      github: { environment: 'dev', reviewers: { users: [], teams: [] }, protectedBranchesOnly: false },
+      github: { environment: 'dev', reviewers: { users: [], teams: [] }, branchPolicy: 'protected' },
       app: {
         namespace: 'ai-app-dev',
         imageName: 'ai-app',
@@ -195,7 +199,7 @@ export const config: PlatformConfig = {
         authorizedIpRanges: ['203.0.113.0/24'],
         privateClusterEnabled: false,
       },
-      github: { environment: 'staging', reviewers: { users: [], teams: [] }, protectedBranchesOnly: false },
+      github: { environment: 'staging', reviewers: { users: [], teams: [] }, branchPolicy: 'protected' },
       app: {
         namespace: 'ai-app-staging',
         imageName: 'ai-app',
@@ -238,7 +242,7 @@ export const config: PlatformConfig = {
         authorizedIpRanges: ['203.0.113.0/24'],
         privateClusterEnabled: false,
       },
-      github: { environment: 'prod', reviewers: { users: [1234567], teams: [7654321] }, protectedBranchesOnly: true },
+      github: { environment: 'prod', reviewers: { users: [1234567], teams: [7654321] }, branchPolicy: 'protected' },
       app: {
         namespace: 'production',
         imageName: 'ai-app',

@@ -95,7 +95,7 @@ export function githubEnvironmentGovernanceProps(env: EnvironmentConfig, reposit
     repository,
     environment: env.github.environment,
     reviewers: users.length + teams.length > 0 ? { users, teams } : undefined,
-    protectedBranchesOnly: env.github.protectedBranchesOnly,
+    branchPolicy: env.github.branchPolicy,
     secrets,
     variables: {},
   };

@@ -183,7 +183,12 @@ describe.each(ENVIRONMENT_NAMES)('environment %s', (name) => {
   test('the GitHub environment with its protection rules and the deployer secrets', () => {
     const environment = Object.values(resources(tf, 'github_repository_environment')).find((e) => e.environment === env.github.environment);
     const { users, teams } = env.github.reviewers;
-    expect(environment).toMatchObject({ repository: config.repository.split('/')[1] });
+    expect(environment).toMatchObject({ repository: config.repository.split('/')[1], can_admins_bypass: false });
+    // A branch policy on every environment: otherwise a workflow on any branch that declares it signs in as its deployers.
+    const policy = env.github.branchPolicy;
+    expect(environment?.deployment_branch_policy).toEqual(
+      policy === 'protected' ? { protected_branches: true, custom_branch_policies: false } : { protected_branches: false, custom_branch_policies: true },
+    );
     if (users.length + teams.length > 0) expect(environment?.reviewers).toEqual([{ users: [...users], teams: [...teams] }]);
     else expect(environment?.reviewers).toBeUndefined();
     const secrets = Object.fromEntries(
@@ -204,6 +209,7 @@ test('prod requires reviewers, no self-review, and deploys only from protected b
   expect(prod).toMatchObject({
     reviewers: [{ users: [...config.environments.prod.github.reviewers.users], teams: [...config.environments.prod.github.reviewers.teams] }],
     prevent_self_review: true,
+    can_admins_bypass: false,
     deployment_branch_policy: { protected_branches: true, custom_branch_policies: false },
   });
 });

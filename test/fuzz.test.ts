@@ -552,7 +552,7 @@ const CONSTRUCTS: readonly ConstructSpec<unknown>[] = [
           manageEnvironment: true,
           reviewers: users.length + teams.length > 0 ? { users, teams } : undefined,
           allowSelfReview: false,
-          protectedBranchesOnly: e.github.protectedBranchesOnly,
+          branchPolicy: e.github.branchPolicy,
           secrets,
           variables: {},
         },

@@ -10,20 +10,29 @@ const base: GithubEnvironmentProps = {
 const synth = (props: Partial<GithubEnvironmentProps> = {}) => synthScope((scope) => new GithubEnvironment(scope, 'env', { ...base, ...props }));
 
 describe('GithubEnvironment', () => {
-  test('an environment without reviewers or branch policy by default', () => {
-    expect(only(synth(), 'github_repository_environment')).toEqual(expect.objectContaining({ repository: 'ai-platform', environment: 'prod' }));
+  test('by default: protected branches only, and administrators cannot bypass the rules', () => {
     const env = only(synth(), 'github_repository_environment');
+    expect(env).toMatchObject({ repository: 'ai-platform', environment: 'prod', can_admins_bypass: false });
+    expect(env.deployment_branch_policy).toEqual({ protected_branches: true, custom_branch_policies: false });
     expect(env.reviewers).toBeUndefined();
-    expect(env.deployment_branch_policy).toBeUndefined();
+    expect(resources(synth(), 'github_repository_environment_deployment_policy')).toEqual({});
   });
 
-  test('required reviewers, no self-review, protected branches only', () => {
-    const env = only(synth({ reviewers: { users: [1], teams: [2] }, protectedBranchesOnly: true }), 'github_repository_environment');
-    expect(env).toMatchObject({
-      reviewers: [{ users: [1], teams: [2] }],
-      prevent_self_review: true,
-      deployment_branch_policy: { protected_branches: true, custom_branch_policies: false },
-    });
+  test('required reviewers, no self-review, no admin bypass: the reviewers are the gate', () => {
+    const env = only(synth({ reviewers: { users: [1], teams: [2] } }), 'github_repository_environment');
+    expect(env).toMatchObject({ reviewers: [{ users: [1], teams: [2] }], prevent_self_review: true, can_admins_bypass: false });
+  });
+
+  test('administrators may bypass only when asked to explicitly', () => {
+    expect(only(synth({ allowAdminBypass: true }), 'github_repository_environment').can_admins_bypass).toBe(true);
+  });
+
+  test('a branch list becomes custom branch policies, one per pattern, on this environment', () => {
+    const tf = synth({ branchPolicy: { branches: ['main', 'release/*'] } });
+    expect(only(tf, 'github_repository_environment').deployment_branch_policy).toEqual({ protected_branches: false, custom_branch_policies: true });
+    const policies = Object.values(resources(tf, 'github_repository_environment_deployment_policy'));
+    expect(policies.map((p) => p.branch_pattern)).toEqual(['main', 'release/*']);
+    for (const p of policies) expect(p).toMatchObject({ repository: 'ai-platform', environment: ref(tf, 'github_repository_environment', 'environment') });
   });
 
   test('secrets and variables belong to the environment resource', () => {
@@ -48,9 +57,9 @@ describe('GithubEnvironment in an environment another stack owns', () => {
   });
 
   test('refuses protection rules, which belong to the owning stack', () => {
-    expect(validateGithubEnvironment({ ...base, manageEnvironment: false, reviewers: { users: [1] }, protectedBranchesOnly: true })).toEqual([
+    expect(validateGithubEnvironment({ ...base, manageEnvironment: false, reviewers: { users: [1] }, branchPolicy: 'protected' })).toEqual([
       'reviewers: only the stack that manages the environment sets protection rules; drop it or set manageEnvironment: true',
-      'protectedBranchesOnly: only the stack that manages the environment sets protection rules; drop it or set manageEnvironment: true',
+      'branchPolicy: only the stack that manages the environment sets protection rules; drop it or set manageEnvironment: true',
     ]);
   });
 });
@@ -66,6 +75,9 @@ describe('GithubEnvironment validation', () => {
     ['secret name with GITHUB_ prefix', { secrets: { GITHUB_X: 'v' } }, 'secrets.GITHUB_X (name): "GITHUB_X" is not allowed: letters, digits and underscores, not starting with a digit or GITHUB_'],
     ['variable name with a hyphen', { variables: { 'ACR-NAME': 'v' } }, 'variables.ACR-NAME (name): "ACR-NAME" is not allowed'],
     ['empty secret value', { secrets: { AZURE_CLIENT_ID: '' } }, 'secrets.AZURE_CLIENT_ID: must be a non-empty string'],
+    ['a branch policy that is neither', { branchPolicy: 'any' as unknown as 'protected' }, 'branchPolicy: must be "protected" or { branches: [...] }, got "any"'],
+    ['an empty branch list', { branchPolicy: { branches: [] } }, 'branchPolicy.branches: list at least one branch pattern, or use "protected"'],
+    ['a branch pattern with a space', { branchPolicy: { branches: ['my branch'] } }, 'branchPolicy.branches[0]: "my branch" is not allowed: a branch name or pattern'],
     ['a secret and a variable with one name', { variables: { azure_client_id: 'x' } }, 'secrets and variables (names are case-insensitive): "azure_client_id" appears more than once'],
   ];
   test.each(cases)('%s', (_, props, message) => {

@@ -52,6 +52,14 @@ export const AKS_OPERATOR_ACTIONS: readonly string[] = [
 ];
 
 /**
+ * The custom role's name. Role names are unique per Entra tenant, and resource group names repeat across
+ * subscriptions (two subscriptions of one tenant running this kit with the same names): the subscription makes it unique.
+ */
+export function aksOperatorRoleName(subscriptionId: string, resourceGroupName: string): string {
+  return `AKS node pool operator (${subscriptionId}/${resourceGroupName})`;
+}
+
+/**
  * The resource providers the stacks, AKS and its add-ons use. The deployers hold no subscription-wide right, so they
  * cannot register providers; the administrator's bootstrap run registers exactly these, and every other provider
  * block skips registration. azurerm matches these names case-sensitively against what Azure returns
@@ -154,7 +162,7 @@ export class StateBootstrapStack extends TerraformStack {
       }
       const aksOperator = new RoleDefinition(this, `aks-operator-${envName}`, {
         provider,
-        name: `AKS node pool operator (${env.resourceGroupName})`,
+        name: aksOperatorRoleName(env.subscriptionId, env.resourceGroupName),
         description: 'Node pools, cluster replacement and user kubeconfig for the infrastructure deployer; AKS Contributor lacks them.',
         scope: group.id,
         assignableScopes: [group.id],

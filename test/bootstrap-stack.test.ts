@@ -1,5 +1,5 @@
 import { Testing } from 'cdktf';
-import { AKS_OPERATOR_ACTIONS, INFRA_DEPLOYER_ROLES, RESOURCE_PROVIDERS, StateBootstrapStack } from '../stacks/bootstrap-stack';
+import { AKS_OPERATOR_ACTIONS, aksOperatorRoleName, INFRA_DEPLOYER_ROLES, RESOURCE_PROVIDERS, StateBootstrapStack } from '../stacks/bootstrap-stack';
 import { ENVIRONMENT_NAMES, PlatformConfig, config } from '../stacks/environments';
 import { PLATFORM_ASSIGNED_ROLES } from '../stacks/props';
 import { PlatformStack } from '../stacks/platform-stack';
@@ -141,7 +141,7 @@ describe.each(ENVIRONMENT_NAMES)('environment %s', (name) => {
 
   test('its roles: narrow built-in roles on the resource group, constrained delegation, its state container', () => {
     const container = `\${azurerm_storage_container.${Object.entries(resources(tf, 'azurerm_storage_container')).find(([, c]) => c.name === env.stateContainerName)?.[0]}.id}`;
-    const operator = byName('azurerm_role_definition', `AKS node pool operator (${env.resourceGroupName})`);
+    const operator = byName('azurerm_role_definition', aksOperatorRoleName(env.subscriptionId, env.resourceGroupName));
     expect(assignments.map((a) => [a.role_definition_name ?? a.role_definition_id, a.scope]).sort()).toEqual(
       [
         ...INFRA_DEPLOYER_ROLES.map(({ role }) => [role, group.ref('id')]),
@@ -158,7 +158,7 @@ describe.each(ENVIRONMENT_NAMES)('environment %s', (name) => {
   });
 
   test('the custom AKS operator role adds exactly node pools, cluster deletion and the user kubeconfig, only in its resource group', () => {
-    const operator = byName('azurerm_role_definition', `AKS node pool operator (${env.resourceGroupName})`);
+    const operator = byName('azurerm_role_definition', aksOperatorRoleName(env.subscriptionId, env.resourceGroupName));
     expect(operator.resource).toMatchObject({
       scope: group.ref('id'),
       assignable_scopes: [group.ref('id')],
@@ -202,6 +202,18 @@ describe.each(ENVIRONMENT_NAMES)('environment %s', (name) => {
       AZURE_INFRA_SUBSCRIPTION_ID: env.subscriptionId,
     });
   });
+});
+
+test('custom role names are unique in the tenant: two subscriptions with the same resource group names do not collide', () => {
+  const c = configCopy();
+  const other = '0f0f0f0f-1111-2222-3333-444444444444';
+  c.environments.staging.subscriptionId = other;
+  c.environments.staging.resourceGroupName = c.environments.dev.resourceGroupName;
+  const twoSubs = synthStack(new StateBootstrapStack(Testing.app(), 'state-bootstrap', c as PlatformConfig));
+  const names = Object.values(resources(twoSubs, 'azurerm_role_definition')).map((d) => String(d.name));
+  expect(new Set(names).size).toBe(names.length);
+  for (const name of names) expect(name).toMatch(/\([0-9a-f-]{36}\/[^)]+\)$/);
+  expect(names).toContain(`AKS node pool operator (${other}/${c.environments.dev.resourceGroupName})`);
 });
 
 test('prod requires reviewers, no self-review, and deploys only from protected branches', () => {

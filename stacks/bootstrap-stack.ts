@@ -99,7 +99,7 @@ export class StateBootstrapStack extends TerraformStack {
     // One provider per subscription: the state's, and each environment's if it differs.
     const registration = { resourceProviderRegistrations: 'none', resourceProvidersToRegister: RESOURCE_PROVIDERS.map((p) => p.namespace) };
     const providers = new Map<string, AzurermProvider | undefined>();
-    new AzurermProvider(this, 'azurerm', { features: [{}], subscriptionId: state.subscriptionId, storageUseAzuread: true, ...registration });
+    new AzurermProvider(this, 'azurerm', { features: [{}], subscriptionId: state.subscriptionId, tenantId: state.tenantId, storageUseAzuread: true, ...registration });
     providers.set(state.subscriptionId, undefined);
     const providerFor = (subscriptionId: string, tenantId: string) => {
       if (!providers.has(subscriptionId)) {

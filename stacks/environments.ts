@@ -11,6 +11,11 @@ export const ENVIRONMENT_NAMES: readonly EnvironmentName[] = ['dev', 'staging', 
 export interface StateConfig {
   /** Subscription that holds the state storage account. */
   readonly subscriptionId: string;
+  /**
+   * Entra ID tenant of that subscription. The deployers' identities live there, and a managed identity exists in one
+   * tenant only, so every environment's `tenantId` must be this one.
+   */
+  readonly tenantId: string;
   readonly resourceGroupName: string;
   /** Globally unique: 3-24 lowercase letters or digits. */
   readonly storageAccountName: string;
@@ -117,6 +122,7 @@ export const config: PlatformConfig = {
   repository: 'contoso/ai-platform',
   state: {
     subscriptionId: SUBSCRIPTION_ID,
+    tenantId: TENANT_ID,
     resourceGroupName: 'rg-aiplatform-tfstate',
     storageAccountName: 'staiplatformtfstate',
     location: 'japaneast',

@@ -28,6 +28,7 @@ export interface EnvironmentStackProps {
 export function useAzureStateBackend(stack: TerraformStack, name: string, { env, state }: EnvironmentStackProps): void {
   new AzurermBackend(stack, {
     subscriptionId: state.subscriptionId,
+    tenantId: state.tenantId,
     resourceGroupName: state.resourceGroupName,
     storageAccountName: state.storageAccountName,
     containerName: env.stateContainerName,

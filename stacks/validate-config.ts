@@ -44,7 +44,7 @@ export function validateConfig(config: PlatformConfig): string[] {
     }
     if (!p.object(`environments.${name}`, env)) continue;
     const e = env as unknown as EnvironmentConfig;
-    validateEnvironment(p, `environments.${name}`, name, e);
+    validateEnvironment(p, `environments.${name}`, name, e, (config.state as unknown as Record<string, unknown> | undefined)?.tenantId);
     if (typeof e.registry === 'object' && e.registry !== null && typeof e.registry.name === 'string') registryNames.push(e.registry.name.toLowerCase());
     if (typeof e.cluster === 'object' && e.cluster !== null) clusterKeys.push(`${e.resourceGroupName}/${e.cluster.name}`);
     if (typeof e.github === 'object' && e.github !== null && typeof e.github.environment === 'string') githubEnvironments.push(e.github.environment);
@@ -78,15 +78,18 @@ function validateState(p: Problems, state: unknown): void {
   if (!p.object('state', state)) return;
   const s = state as Record<string, unknown>;
   p.string('state.subscriptionId', s.subscriptionId, GUID, GUID_ALLOWED);
+  p.string('state.tenantId', s.tenantId, GUID, GUID_ALLOWED);
   p.resourceGroup('state.resourceGroupName', s.resourceGroupName);
   p.string('state.storageAccountName', s.storageAccountName, STORAGE_ACCOUNT, '3-24 lowercase letters or digits, globally unique');
   p.region('state.location', s.location);
 }
 
-function validateEnvironment(p: Problems, path: string, key: string, env: EnvironmentConfig): void {
+function validateEnvironment(p: Problems, path: string, key: string, env: EnvironmentConfig, stateTenant: unknown): void {
   if (env.name !== key) p.add(`${path}.name: must be "${key}" to match its key, got ${describe(env.name)}`);
   p.string(`${path}.subscriptionId`, env.subscriptionId, GUID, GUID_ALLOWED);
-  p.string(`${path}.tenantId`, env.tenantId, GUID, GUID_ALLOWED);
+  if (p.string(`${path}.tenantId`, env.tenantId, GUID, GUID_ALLOWED) && typeof stateTenant === 'string' && GUID.test(stateTenant) && env.tenantId.toLowerCase() !== stateTenant.toLowerCase()) {
+    p.add(`${path}.tenantId: must be the state's tenant (state.tenantId ${stateTenant}): the deployer identities live in the state subscription, and a managed identity exists in its own tenant only`);
+  }
   p.region(`${path}.location`, env.location);
   p.resourceGroup(`${path}.resourceGroupName`, env.resourceGroupName);
   if (typeof env.protected !== 'boolean') p.add(`${path}.protected: must be true or false, got ${describe(env.protected)}`);

@@ -31,6 +31,16 @@ describe('validateConfig', () => {
     ]);
   });
 
+  test('every environment is in the state\'s tenant, where the deployer identities live', () => {
+    const c = configCopy();
+    const other = '0f0f0f0f-1111-2222-3333-444444444444';
+    c.environments.staging.tenantId = other;
+    c.state.tenantId = c.environments.dev.tenantId;
+    expect(validateConfig(c as PlatformConfig)).toEqual([
+      `environments.staging.tenantId: must be the state's tenant (state.tenantId ${c.state.tenantId}): the deployer identities live in the state subscription, and a managed identity exists in its own tenant only`,
+    ]);
+  });
+
   test('registry names are global, so two environments cannot share one', () => {
     const c = configCopy();
     c.environments.staging.registry.name = c.environments.prod.registry.name;

@@ -20,6 +20,7 @@ describe.each(ENVIRONMENT_NAMES)('platform-%s', (name) => {
     expect((tf.terraform as { backend: unknown }).backend).toEqual({
       azurerm: {
         subscription_id: config.state.subscriptionId,
+        tenant_id: config.state.tenantId,
         resource_group_name: config.state.resourceGroupName,
         storage_account_name: config.state.storageAccountName,
         container_name: env.stateContainerName,

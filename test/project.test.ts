@@ -29,3 +29,12 @@ test('the README runs cdktf through npm scripts, which disable the checkpoint ca
   for (const block of blocks) expect(block).not.toMatch(/^\s*npx cdktf /m);
   expect(readme).toContain('npm ci && npm run synth');
 });
+
+test('the README\'s diagram points to the config for replica regions instead of naming environments or regions', () => {
+  // It once said only prod replicates to koreacentral while staging did too: facts that live in the config are
+  // named by their config field, so the diagram cannot drift from what is built.
+  const diagram = readme.slice(readme.indexOf('## What gets built'), readme.indexOf('```', readme.indexOf('```', readme.indexOf('## What gets built')) + 3));
+  const replicaLine = diagram.split('\n').find((l) => /replica/i.test(l));
+  expect(replicaLine).toContain('registry.geoReplications');
+  expect(diagram).not.toMatch(/\b(koreacentral|japaneast|westeurope|eastus2?)\b/);
+});

@@ -1,4 +1,6 @@
 import { Construct } from 'constructs';
+import { TerraformProvider } from 'cdktf';
+import { DataAzurermUserAssignedIdentity } from '@cdktf/provider-azurerm/lib/data-azurerm-user-assigned-identity';
 import { FederatedIdentityCredential } from '@cdktf/provider-azurerm/lib/federated-identity-credential';
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
 import { CREDENTIAL_NAME, MAX_FEDERATED_CREDENTIALS, TrustedSubject, addFederatedCredentials } from './federated-credentials';
@@ -73,12 +75,29 @@ export function validateGithubActionsIdentity(props: GithubActionsIdentityProps)
   return p.list;
 }
 
+/** An identity GitHub Actions signs in as, created here or imported: what grants and workflow secrets need. */
+export interface IGithubActionsIdentity extends IPrincipal {
+  /** Resource ID of the user-assigned identity. */
+  readonly id: string;
+  /** What `azure/login` takes as `client-id`. */
+  readonly clientId: string;
+  readonly tenantId: string;
+}
+
+/** Which existing identity to import. */
+export interface GithubActionsIdentityLookup {
+  readonly name: string;
+  readonly resourceGroupName: string;
+  /** The azurerm provider of the identity's subscription, when it is not the stack's default. @default - the default azurerm provider */
+  readonly provider?: TerraformProvider;
+}
+
 /**
  * A user-assigned managed identity that GitHub Actions signs in as through OIDC: one federated credential per
  * trusted subject, issuer `https://token.actions.githubusercontent.com`, audience `api://AzureADTokenExchange`.
  * No app registration, no client secret, nothing that expires. It holds no role until one is granted to it.
  */
-export class GithubActionsIdentity extends Construct implements IPrincipal {
+export class GithubActionsIdentity extends Construct implements IGithubActionsIdentity {
   public readonly resource: UserAssignedIdentity;
   /** The federated credentials, by credential name. */
   public readonly credentials: Readonly<Record<string, FederatedIdentityCredential>>;
@@ -90,6 +109,19 @@ export class GithubActionsIdentity extends Construct implements IPrincipal {
   public readonly principalId: string;
   public readonly principalType: PrincipalType = 'ServicePrincipal';
   public readonly tenantId: string;
+
+  /**
+   * An identity that another stack created (and federated), looked up by name through a data source: for stacks
+   * that grant it roles without being able to change whom it trusts.
+   */
+  public static fromExisting(scope: Construct, id: string, lookup: GithubActionsIdentityLookup): IGithubActionsIdentity {
+    const p = new Problems();
+    p.string('name', lookup.name, IDENTITY_NAME, IDENTITY_NAME_ALLOWED);
+    p.resourceGroup('resourceGroupName', lookup.resourceGroupName);
+    throwIfInvalid(`imported GitHub Actions identity "${scope.node.path}/${id}"`, p.list);
+    const data = new DataAzurermUserAssignedIdentity(scope, id, { name: lookup.name, resourceGroupName: lookup.resourceGroupName, provider: lookup.provider });
+    return { id: data.id, clientId: data.clientId, principalId: data.principalId, principalType: 'ServicePrincipal', tenantId: data.tenantId };
+  }
 
   constructor(scope: Construct, id: string, props: GithubActionsIdentityProps) {
     super(scope, id);

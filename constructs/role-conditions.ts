@@ -8,8 +8,6 @@ export const BUILT_IN_ROLE_IDS = {
   'Azure Kubernetes Service Cluster User Role': '4abbcc35-e782-43d8-92c5-2d3f1bd2253f',
   'Azure Kubernetes Service RBAC Writer': 'a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb',
   Reader: 'acdd72a7-3385-48ef-bd42-f606fba81ae7',
-  'Storage Blob Data Contributor': 'ba92f5b4-2d11-453d-a403-e96b0029c9fe',
-  'Storage Blob Data Reader': '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1',
 } as const;
 
 export type DelegableRole = keyof typeof BUILT_IN_ROLE_IDS;
@@ -37,20 +35,48 @@ export function constrainRoleAssignments(roles: readonly DelegableRole[]): strin
   ].join('\n');
 }
 
+const BLOBS = 'Microsoft.Storage/storageAccounts/blobServices/containers/blobs';
+
+/** Reading blobs (and listing them): the one data action a Terraform state reader needs. */
+export const STATE_READ_DATA_ACTIONS: readonly string[] = [`${BLOBS}/read`];
 /**
- * The ABAC condition (version 2.0) for a Storage Blob Data role that keeps reads open but allows writing and
- * deleting only blobs whose path starts with `pathPrefix`: for example a deployer that reads one state file and
- * writes (and leases) another, but cannot rewrite the first.
+ * Reading and writing blobs, and taking the blob lease Terraform locks state with (a lease is a write): what a
+ * Terraform state writer needs. No delete, move, tag or control-plane action (a container could be deleted through
+ * the data plane, where management locks do not apply).
  */
-export function writeOnlyBlobs(pathPrefix: string): string {
-  const blobs = 'Microsoft.Storage/storageAccounts/blobServices/containers/blobs';
-  return [
+export const STATE_WRITE_DATA_ACTIONS: readonly string[] = [`${BLOBS}/read`, `${BLOBS}/write`, `${BLOBS}/add/action`];
+
+/** Which state blobs an ABAC condition lets a principal reach. */
+export interface StateBlobScope {
+  /** The state storage account. */
+  readonly storageAccountName: string;
+  /** The one container the principal may read. */
+  readonly containerName: string;
+  /** Blob path prefix the principal may write (and lease) in that container. @default - writes nothing */
+  readonly writablePathPrefix?: string;
+}
+
+/**
+ * The ABAC condition (version 2.0) for a data-actions-only state role assigned *outside* the locked storage account
+ * (at its resource group): reads only in one container of one account, writes only blobs under one path prefix
+ * there. Assignments inside a CanNotDelete-locked account cannot be deleted, and every role-assignment argument
+ * forces a new assignment (terraform-provider-azurerm#11770), so the narrowing lives in the condition, not the scope.
+ */
+export function stateBlobCondition(scope: StateBlobScope): string {
+  const quote = (value: string) => `'${value.replace(/'/g, "''")}'`;
+  const where = [
+    `@Resource[Microsoft.Storage/storageAccounts:name] StringEquals ${quote(scope.storageAccountName)}`,
+    `@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name] StringEquals ${quote(scope.containerName)}`,
+  ];
+  const write = [`!(ActionMatches{'${BLOBS}/write'})`, `!(ActionMatches{'${BLOBS}/add/action'})`];
+  const writeWhere = scope.writablePathPrefix === undefined
+    ? []
+    : [...where, `@Resource[${BLOBS}:path] StringStartsWith ${quote(scope.writablePathPrefix)}`];
+  const clause = (notAction: readonly string[], allowed: readonly string[]) => [
     '(',
-    ` (!(ActionMatches{'${blobs}/write'})`,
-    `  AND !(ActionMatches{'${blobs}/add/action'})`,
-    `  AND !(ActionMatches{'${blobs}/delete'}))`,
-    ' OR',
-    ` (@Resource[${blobs}:path] StringStartsWith '${pathPrefix}')`,
+    ` (${notAction.join(' AND ')})`,
+    ...(allowed.length > 0 ? [' OR', ` (${allowed.join('\n  AND ')})`] : []),
     ')',
-  ].join('\n');
+  ];
+  return [...clause([`!(ActionMatches{'${BLOBS}/read'})`], where), 'AND', ...clause(write, writeWhere)].join('\n');
 }

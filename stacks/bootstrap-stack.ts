@@ -9,10 +9,12 @@ import { StorageContainer } from '@cdktf/provider-azurerm/lib/storage-container'
 import { GithubActionsIdentity } from '../constructs/github-actions-identity';
 import { GithubEnvironment } from '../constructs/github-environment';
 import { assignRole } from '../constructs/principal';
-import { constrainRoleAssignments } from '../constructs/role-conditions';
-import { ENVIRONMENT_NAMES, PlatformConfig } from './environments';
+import { STATE_READ_DATA_ACTIONS, STATE_WRITE_DATA_ACTIONS, constrainRoleAssignments, stateBlobCondition } from '../constructs/role-conditions';
+import { repositoryName } from '../constructs/github';
+import { ActionsVariable } from '@cdktf/provider-github/lib/actions-variable';
+import { ENVIRONMENT_NAMES, EnvironmentConfig, PlatformConfig } from './environments';
 import { useGithubProvider } from './platform-stack';
-import { PLATFORM_ASSIGNED_ROLES, githubEnvironmentGovernanceProps, infraIdentityProps } from './props';
+import { PLATFORM_ASSIGNED_ROLES, deployIdentityProps, githubEnvironmentGovernanceProps, infraIdentityProps, planIdentityProps } from './props';
 
 /** Puts every resource under `scope` on `provider` (an aliased provider for another subscription); undefined keeps the default. */
 function useProvider(scope: IConstruct, provider: AzurermProvider | undefined): void {
@@ -59,6 +61,11 @@ export function aksOperatorRoleName(subscriptionId: string, resourceGroupName: s
   return `AKS node pool operator (${subscriptionId}/${resourceGroupName})`;
 }
 
+/** The state reader and writer custom roles' names, unique per tenant like every custom role name. */
+export function stateRoleName(kind: string, subscriptionId: string, resourceGroupName: string): string {
+  return `Terraform state ${kind} (${subscriptionId}/${resourceGroupName})`;
+}
+
 /**
  * The resource providers the stacks, AKS and its add-ons use. The deployers hold no subscription-wide right, so they
  * cannot register providers; the administrator's bootstrap run registers exactly these, and every other provider
@@ -80,6 +87,115 @@ export const RESOURCE_PROVIDERS: ReadonlyArray<{ readonly namespace: string; rea
   { namespace: 'Microsoft.Storage', why: 'the state storage account' },
   { namespace: 'microsoft.insights', why: 'the Container insights data collection rule and its association' },
 ];
+
+/** The two data-actions-only roles every state grant uses, defined once in the state resource group. */
+class StateAccessRoles extends Construct {
+  public readonly reader: RoleDefinition;
+  public readonly writer: RoleDefinition;
+
+  constructor(scope: Construct, id: string, props: { readonly subscriptionId: string; readonly resourceGroupId: string; readonly resourceGroupName: string }) {
+    super(scope, id);
+    const role = (roleId: string, kind: string, dataActions: readonly string[], description: string) => new RoleDefinition(this, roleId, {
+      name: stateRoleName(kind, props.subscriptionId, props.resourceGroupName),
+      description,
+      scope: props.resourceGroupId,
+      assignableScopes: [props.resourceGroupId],
+      permissions: [{ dataActions: [...dataActions] }],
+    });
+    this.reader = role('reader', 'reader', STATE_READ_DATA_ACTIONS, 'Reads Terraform state blobs; every assignment narrows it to one container with a condition.');
+    this.writer = role('writer', 'writer', STATE_WRITE_DATA_ACTIONS, 'Reads Terraform state blobs and writes and leases one state file; every assignment narrows it with a condition.');
+  }
+}
+
+/** What one environment's bootstrap needs from the stack. */
+interface EnvironmentBootstrapProps {
+  readonly env: EnvironmentConfig;
+  readonly repository: string;
+  /** The azurerm provider of the environment's subscription (undefined: the stack's default). */
+  readonly provider: AzurermProvider | undefined;
+  readonly stateGroup: ResourceGroup;
+  readonly stateLocation: string;
+  readonly stateRoles: StateAccessRoles;
+  readonly storageAccountName: string;
+  readonly containerName: string;
+}
+
+/**
+ * One environment's share of `state-bootstrap`: its resource group; the three GitHub Actions identities (infrastructure
+ * deployer, application deployer, pull-request planner) in the state resource group, where no deployer holds a
+ * right, so none can re-federate itself; their state access; the infrastructure deployer's rights on the
+ * environment; and the GitHub environment with its protection rules and sign-in secrets.
+ */
+class EnvironmentBootstrap extends Construct {
+  // Its resources are created in the stack's scope, so their logical IDs (and with them the real resource groups,
+  // identities and assignments) stay what they were before this construct grouped them.
+  constructor(scope: Construct, envName: string, props: EnvironmentBootstrapProps) {
+    super(scope, `environment-${envName}`);
+    const { env, repository, provider, stateGroup } = props;
+    const stack = TerraformStack.of(this);
+    const group = new ResourceGroup(stack, `resource-group-${envName}`, { provider, name: env.resourceGroupName, location: env.location, tags: { ...env.tags } });
+    const inStateGroup = { resourceGroupName: stateGroup.name, location: props.stateLocation };
+    const infra = new GithubActionsIdentity(stack, `infra-${envName}`, { ...infraIdentityProps(env, repository), ...inStateGroup });
+    const deploy = new GithubActionsIdentity(stack, `deploy-${envName}`, { ...deployIdentityProps(env, repository), ...inStateGroup });
+    const plan = new GithubActionsIdentity(stack, `plan-${envName}`, { ...planIdentityProps(env, repository), ...inStateGroup });
+
+    // State: roles at the state resource group, outside the locked account, narrowed by conditions to this
+    // environment's container; each deployer writes only its own stack's state file.
+    const state = (id: string, principal: GithubActionsIdentity, role: RoleDefinition, writablePathPrefix?: string) => assignRole(stack, id, {
+      principal, role: role.name, roleDefinitionId: role.roleDefinitionResourceId, scope: stateGroup.id,
+      condition: stateBlobCondition({ storageAccountName: props.storageAccountName, containerName: props.containerName, writablePathPrefix }),
+    });
+    state(`infra-${envName}-state`, infra, props.stateRoles.writer, `platform-${envName}.tfstate`);
+    state(`deploy-${envName}-state`, deploy, props.stateRoles.writer, `workload-${envName}.tfstate`);
+    state(`plan-${envName}-state`, plan, props.stateRoles.reader);
+    // platform-<env> looks the deploy and plan identities up (data sources), to grant them roles and to refresh.
+    for (const [who, principal] of [['infra', infra], ['plan', plan]] as const) {
+      for (const [whom, target] of [['deploy', deploy], ['plan', plan]] as const) {
+        assignRole(stack, `${who}-${envName}-read-${whom}`, { principal, role: 'Reader', scope: target.id });
+      }
+    }
+
+    this.grantEnvironmentRights(env, infra, group, provider);
+    new GithubEnvironment(stack, `github-environment-${envName}`, githubEnvironmentGovernanceProps(env, repository, {
+      AZURE_INFRA_CLIENT_ID: infra.clientId,
+      AZURE_INFRA_TENANT_ID: infra.tenantId,
+      AZURE_INFRA_SUBSCRIPTION_ID: env.subscriptionId,
+      AZURE_CLIENT_ID: deploy.clientId,
+      AZURE_TENANT_ID: deploy.tenantId,
+      AZURE_SUBSCRIPTION_ID: env.subscriptionId,
+    }));
+    // Pull-request jobs declare no environment (that would change their OIDC subject), so they read repository variables.
+    const prefix = `PLAN_${env.name.toUpperCase()}_`;
+    for (const [suffix, value] of Object.entries({ AZURE_CLIENT_ID: plan.clientId, AZURE_TENANT_ID: plan.tenantId, AZURE_SUBSCRIPTION_ID: env.subscriptionId })) {
+      new ActionsVariable(stack, `plan-variable-${envName}-${suffix}`, { repository: repositoryName(repository), variableName: `${prefix}${suffix}`, value });
+    }
+    new TerraformOutput(stack, `infra_client_id_${envName}`, { value: infra.clientId, description: `Client ID the infrastructure workflow deploys ${envName} as` });
+  }
+
+  /** The infrastructure deployer's roles on the environment's resource group: narrow built-in roles, node pools, constrained delegation. */
+  private grantEnvironmentRights(env: EnvironmentConfig, infra: GithubActionsIdentity, group: ResourceGroup, provider: AzurermProvider | undefined): void {
+    const stack = TerraformStack.of(this);
+    const envName = env.name;
+    for (const { role } of INFRA_DEPLOYER_ROLES) {
+      useProvider(assignRole(stack, `infra-${envName}-${role.replace(/[^A-Za-z]/g, '')}`, { principal: infra, role, scope: group.id }), provider);
+    }
+    const aksOperator = new RoleDefinition(stack, `aks-operator-${envName}`, {
+      provider,
+      name: aksOperatorRoleName(env.subscriptionId, env.resourceGroupName),
+      description: 'Node pools, cluster replacement and user kubeconfig for the infrastructure deployer; AKS Contributor lacks them.',
+      scope: group.id,
+      assignableScopes: [group.id],
+      permissions: [{ actions: [...AKS_OPERATOR_ACTIONS] }],
+    });
+    useProvider(assignRole(stack, `infra-${envName}-aks-operator`, {
+      principal: infra, role: aksOperator.name, roleDefinitionId: aksOperator.roleDefinitionResourceId, scope: group.id,
+    }), provider);
+    useProvider(assignRole(stack, `infra-${envName}-delegate`, {
+      principal: infra, role: 'Role Based Access Control Administrator', scope: group.id,
+      condition: constrainRoleAssignments(PLATFORM_ASSIGNED_ROLES),
+    }), provider);
+  }
+}
 
 /**
  * `state-bootstrap`: deployed once, by an administrator, with local state. It creates what every other stack
@@ -140,53 +256,18 @@ export class StateBootstrapStack extends TerraformStack {
       notes: 'Holds the Terraform state of every environment. Remove this lock only to retire the platform.',
     });
 
+    const stateRoles = new StateAccessRoles(this, 'state-roles', { subscriptionId: state.subscriptionId, resourceGroupId: stateGroup.id, resourceGroupName: state.resourceGroupName });
     for (const envName of ENVIRONMENT_NAMES) {
       const env = config.environments[envName];
-      const provider = providerFor(env.subscriptionId, env.tenantId);
       const container = new StorageContainer(this, `state-${envName}`, {
         name: env.stateContainerName,
         storageAccountId: this.storageAccount.id,
         containerAccessType: 'private',
       });
-      const group = new ResourceGroup(this, `resource-group-${envName}`, {
-        provider, name: env.resourceGroupName, location: env.location, tags: { ...env.tags },
+      new EnvironmentBootstrap(this, envName, {
+        env, repository, provider: providerFor(env.subscriptionId, env.tenantId), stateGroup, stateRoles,
+        stateLocation: state.location, storageAccountName: this.storageAccount.name, containerName: container.name,
       });
-
-      // In the state resource group, where no deployer holds any right: an identity must not be able to re-federate itself.
-      const infra = new GithubActionsIdentity(this, `infra-${envName}`, {
-        ...infraIdentityProps(env, repository, stateGroup.name),
-        location: state.location,
-      });
-      for (const { role } of INFRA_DEPLOYER_ROLES) {
-        useProvider(assignRole(this, `infra-${envName}-${role.replace(/[^A-Za-z]/g, '')}`, { principal: infra, role, scope: group.id }), provider);
-      }
-      const aksOperator = new RoleDefinition(this, `aks-operator-${envName}`, {
-        provider,
-        name: aksOperatorRoleName(env.subscriptionId, env.resourceGroupName),
-        description: 'Node pools, cluster replacement and user kubeconfig for the infrastructure deployer; AKS Contributor lacks them.',
-        scope: group.id,
-        assignableScopes: [group.id],
-        permissions: [{ actions: [...AKS_OPERATOR_ACTIONS] }],
-      });
-      useProvider(assignRole(this, `infra-${envName}-aks-operator`, {
-        principal: infra, role: aksOperator.name, roleDefinitionId: aksOperator.roleDefinitionResourceId, scope: group.id,
-      }), provider);
-      useProvider(assignRole(this, `infra-${envName}-delegate`, {
-        principal: infra, role: 'Role Based Access Control Administrator', scope: group.id,
-        condition: constrainRoleAssignments(PLATFORM_ASSIGNED_ROLES.environment),
-      }), provider);
-      assignRole(this, `infra-${envName}-delegate-state`, {
-        principal: infra, role: 'Role Based Access Control Administrator', scope: container.id,
-        condition: constrainRoleAssignments(PLATFORM_ASSIGNED_ROLES.state),
-      });
-      assignRole(this, `infra-${envName}-state`, { principal: infra, role: 'Storage Blob Data Contributor', scope: container.id });
-
-      new GithubEnvironment(this, `github-environment-${envName}`, githubEnvironmentGovernanceProps(env, repository, {
-        AZURE_INFRA_CLIENT_ID: infra.clientId,
-        AZURE_INFRA_TENANT_ID: infra.tenantId,
-        AZURE_INFRA_SUBSCRIPTION_ID: env.subscriptionId,
-      }));
-      new TerraformOutput(this, `infra_client_id_${envName}`, { value: infra.clientId, description: `Client ID the infrastructure workflow deploys ${envName} as` });
     }
     new TerraformOutput(this, 'state_storage_account_id', { value: this.storageAccount.id });
   }

@@ -1,21 +1,18 @@
 import { Construct } from 'constructs';
 import { AzurermBackend, TerraformOutput, TerraformStack } from 'cdktf';
 import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
-import { DataAzurermClientConfig } from '@cdktf/provider-azurerm/lib/data-azurerm-client-config';
 import { DataAzurermResourceGroup } from '@cdktf/provider-azurerm/lib/data-azurerm-resource-group';
 import { LogAnalyticsWorkspace } from '@cdktf/provider-azurerm/lib/log-analytics-workspace';
 import { GithubProvider } from '@cdktf/provider-github/lib/provider';
-import { ActionsVariable } from '@cdktf/provider-github/lib/actions-variable';
 import { ContainerRegistry } from '../constructs/container-registry';
 import { KubernetesCluster } from '../constructs/kubernetes-cluster';
-import { GithubActionsIdentity } from '../constructs/github-actions-identity';
+import { GithubActionsIdentity, IGithubActionsIdentity } from '../constructs/github-actions-identity';
 import { GithubEnvironment } from '../constructs/github-environment';
-import { repositoryName, repositoryOwner } from '../constructs/github';
+import { repositoryOwner } from '../constructs/github';
 import { assignRole } from '../constructs/principal';
-import { writeOnlyBlobs } from '../constructs/role-conditions';
 import { WorkloadIdentity } from '../constructs/workload-identity';
 import type { EnvironmentConfig, StateConfig } from './environments';
-import { clusterProps, deployIdentityProps, githubEnvironmentPlatformProps, planIdentityProps, registryProps, stateContainerScope, workspaceName } from './props';
+import { clusterProps, deployIdentityProps, githubEnvironmentPlatformProps, planIdentityProps, registryProps, workspaceName } from './props';
 
 export interface EnvironmentStackProps {
   readonly env: EnvironmentConfig;
@@ -52,8 +49,10 @@ export class PlatformStack extends TerraformStack {
   public readonly cluster: KubernetesCluster;
   /** The environment's resource group, which `state-bootstrap` creates (so deployers need no subscription-wide rights). */
   public readonly resourceGroup: DataAzurermResourceGroup;
-  public readonly deployIdentity: GithubActionsIdentity;
-  public readonly planIdentity: GithubActionsIdentity;
+  /** The identity the app workflow deploys as; `state-bootstrap` creates and federates it, this stack grants it roles. */
+  public readonly deployIdentity: IGithubActionsIdentity;
+  /** The read-only identity pull-request plans run as; created by `state-bootstrap` like the deploy identity. */
+  public readonly planIdentity: IGithubActionsIdentity;
   /** The application pods' Azure identity, federated with the cluster's OIDC issuer for the app's ServiceAccount. */
   public readonly appIdentity: WorkloadIdentity;
 
@@ -70,7 +69,6 @@ export class PlatformStack extends TerraformStack {
       resourceProviderRegistrations: 'none',
     });
     useGithubProvider(this, repository);
-    const client = new DataAzurermClientConfig(this, 'client');
 
     this.resourceGroup = new DataAzurermResourceGroup(this, 'resource-group', { name: env.resourceGroupName });
     const rgName = this.resourceGroup.name;
@@ -100,50 +98,33 @@ export class PlatformStack extends TerraformStack {
       tags: env.tags,
     });
 
-    // Deploys the application: pushes images, deploys the release into its namespace, reads and writes state.
-    const stateScope = stateContainerScope(state, env);
-    this.deployIdentity = new GithubActionsIdentity(this, 'github-deploy', deployIdentityProps(env, repository, rgName));
+    // The GitHub Actions identities live in the state resource group (state-bootstrap), where no deployer can change
+    // whom they trust; state-bootstrap also grants their state access, outside the locked storage account.
+    const stateProvider = state.subscriptionId === env.subscriptionId ? undefined : new AzurermProvider(this, 'azurerm-state', {
+      alias: 'state', features: [{}], subscriptionId: state.subscriptionId, tenantId: state.tenantId, resourceProviderRegistrations: 'none',
+    });
+    const lookup = (name: string) => ({ name, resourceGroupName: state.resourceGroupName, provider: stateProvider });
+    // Deploys the application: pushes images, deploys the release into its namespace.
+    this.deployIdentity = GithubActionsIdentity.fromExisting(this, 'github-deploy', lookup(deployIdentityProps(env, repository).name));
     this.registry.grantPush(this.deployIdentity);
     this.cluster.grantClusterUser(this.deployIdentity);
     this.cluster.grantNamespaceWriter(this.deployIdentity, env.app.namespace);
-    assignRole(this, 'github-deploy-state', {
-      principal: this.deployIdentity,
-      role: 'Storage Blob Data Contributor',
-      scope: stateScope,
-      condition: writeOnlyBlobs(`workload-${env.name}.tfstate`),
-    });
 
-    // Plans pull requests: reads the environment's resources and state, changes nothing. A refresh reads the
-    // cluster's user kubeconfig (listClusterUserCredential; with Azure RBAC it grants nothing inside the cluster)
-    // and the role assignments on the state container, which lie outside the resource group.
-    this.planIdentity = new GithubActionsIdentity(this, 'github-plan', planIdentityProps(env, repository, rgName));
+    // Plans pull requests: reads the environment's resources, changes nothing. A refresh reads the cluster's user
+    // kubeconfig (listClusterUserCredential; with Azure RBAC it grants nothing inside the cluster).
+    this.planIdentity = GithubActionsIdentity.fromExisting(this, 'github-plan', lookup(planIdentityProps(env, repository).name));
     assignRole(this, 'github-plan-reader', { principal: this.planIdentity, role: 'Reader', scope: this.resourceGroup.id });
     this.cluster.grantClusterUser(this.planIdentity);
-    assignRole(this, 'github-plan-state-reader', { principal: this.planIdentity, role: 'Reader', scope: stateScope });
-    assignRole(this, 'github-plan-state', { principal: this.planIdentity, role: 'Storage Blob Data Reader', scope: stateScope });
 
-    new GithubEnvironment(
-      this,
-      'github-environment',
-      githubEnvironmentPlatformProps(
-        env,
-        repository,
-        { AZURE_CLIENT_ID: this.deployIdentity.clientId, AZURE_TENANT_ID: client.tenantId, AZURE_SUBSCRIPTION_ID: client.subscriptionId },
-        {
-          ACR_NAME: this.registry.name,
-          ACR_LOGIN_SERVER: this.registry.loginServer,
-          AKS_CLUSTER: this.cluster.name,
-          RESOURCE_GROUP: rgName,
-          NAMESPACE: env.app.namespace,
-          IMAGE_NAME: env.app.imageName,
-        },
-      ),
-    );
-    // Pull-request jobs declare no environment (that would change their OIDC subject), so they read repository variables.
-    const prefix = `PLAN_${env.name.toUpperCase()}_`;
-    for (const [suffix, value] of Object.entries({ AZURE_CLIENT_ID: this.planIdentity.clientId, AZURE_TENANT_ID: client.tenantId, AZURE_SUBSCRIPTION_ID: client.subscriptionId })) {
-      new ActionsVariable(this, `plan-variable-${suffix}`, { repository: repositoryName(repository), variableName: `${prefix}${suffix}`, value });
-    }
+    // The sign-in secrets (client, tenant, subscription IDs) are written by state-bootstrap, beside the identities.
+    new GithubEnvironment(this, 'github-environment', githubEnvironmentPlatformProps(env, repository, {
+      ACR_NAME: this.registry.name,
+      ACR_LOGIN_SERVER: this.registry.loginServer,
+      AKS_CLUSTER: this.cluster.name,
+      RESOURCE_GROUP: rgName,
+      NAMESPACE: env.app.namespace,
+      IMAGE_NAME: env.app.imageName,
+    }));
 
     new TerraformOutput(this, 'registry_id', { value: this.registry.id, description: 'Resource ID of the container registry' });
     new TerraformOutput(this, 'registry_name', { value: this.registry.name, description: 'Name of the container registry' });

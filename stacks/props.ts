@@ -5,7 +5,7 @@ import type { KubernetesClusterProps } from '../constructs/kubernetes-cluster';
 import type { DelegableRole } from '../constructs/role-conditions';
 import type { GithubActionsIdentityProps } from '../constructs/github-actions-identity';
 import type { GithubEnvironmentProps } from '../constructs/github-environment';
-import type { EnvironmentConfig, StateConfig } from './environments';
+import type { EnvironmentConfig } from './environments';
 
 /** The application chart shipped in this repository. */
 export const CHART_PATH = join(__dirname, '..', 'charts', 'ai-app');
@@ -101,22 +101,9 @@ export function githubEnvironmentGovernanceProps(env: EnvironmentConfig, reposit
   };
 }
 
-/** The secrets and variables `platform-<env>` writes into the environment that `state-bootstrap` owns. */
-export function githubEnvironmentPlatformProps(
-  env: EnvironmentConfig,
-  repository: string,
-  secrets: Record<string, string>,
-  variables: Record<string, string>,
-): GithubEnvironmentProps {
-  return { repository, environment: env.github.environment, manageEnvironment: false, secrets, variables };
-}
-
-/** Resource ID of the environment's state container, the scope of the state roles. */
-export function stateContainerScope(state: StateConfig, env: EnvironmentConfig): string {
-  return (
-    `/subscriptions/${state.subscriptionId}/resourceGroups/${state.resourceGroupName}` +
-    `/providers/Microsoft.Storage/storageAccounts/${state.storageAccountName}/blobServices/default/containers/${env.stateContainerName}`
-  );
+/** The variables `platform-<env>` writes into the environment that `state-bootstrap` owns. */
+export function githubEnvironmentPlatformProps(env: EnvironmentConfig, repository: string, variables: Record<string, string>): GithubEnvironmentProps {
+  return { repository, environment: env.github.environment, manageEnvironment: false, secrets: {}, variables };
 }
 
 /** The chart values an environment's config stands for; the image is set by AppRelease. */
@@ -131,13 +118,13 @@ export function appValues(env: EnvironmentConfig, workloadIdentityClientId: stri
   };
 }
 
-/** The roles `platform-<env>` assigns, by where: the infrastructure deployer may delegate exactly these and no others. */
-export const PLATFORM_ASSIGNED_ROLES = {
-  /** At the environment's resource group or below (registry, cluster, namespace). */
-  environment: ['AcrPull', 'AcrPush', 'Azure Kubernetes Service Cluster User Role', 'Azure Kubernetes Service RBAC Writer', 'Reader'],
-  /** At the environment's state container. */
-  state: ['Storage Blob Data Contributor', 'Storage Blob Data Reader', 'Reader'],
-} as const satisfies Record<string, readonly DelegableRole[]>;
+/**
+ * The roles `platform-<env>` assigns, all at the environment's resource group or below (registry, cluster, namespace):
+ * the infrastructure deployer may delegate exactly these and no others. State access is granted by `state-bootstrap`.
+ */
+export const PLATFORM_ASSIGNED_ROLES: readonly DelegableRole[] = [
+  'AcrPull', 'AcrPush', 'Azure Kubernetes Service Cluster User Role', 'Azure Kubernetes Service RBAC Writer', 'Reader',
+];
 
 /** The infrastructure deployer of one environment: federated to the same GitHub environment subject as the app deployer. */
 export function infraIdentityProps(env: EnvironmentConfig, repository: string, resourceGroupName = env.resourceGroupName): GithubActionsIdentityProps {

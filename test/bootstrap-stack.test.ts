@@ -1,9 +1,10 @@
 import { Testing } from 'cdktf';
-import { AKS_OPERATOR_ACTIONS, aksOperatorRoleName, INFRA_DEPLOYER_ROLES, RESOURCE_PROVIDERS, StateBootstrapStack } from '../stacks/bootstrap-stack';
+import { AKS_OPERATOR_ACTIONS, aksOperatorRoleName, stateRoleName, INFRA_DEPLOYER_ROLES, RESOURCE_PROVIDERS, StateBootstrapStack } from '../stacks/bootstrap-stack';
 import { ENVIRONMENT_NAMES, PlatformConfig, config } from '../stacks/environments';
 import { PLATFORM_ASSIGNED_ROLES } from '../stacks/props';
 import { PlatformStack } from '../stacks/platform-stack';
-import { BUILT_IN_ROLE_IDS } from '../constructs/role-conditions';
+import { buildStacks } from '../stacks/app';
+import { BUILT_IN_ROLE_IDS, STATE_READ_DATA_ACTIONS, STATE_WRITE_DATA_ACTIONS, stateBlobCondition } from '../constructs/role-conditions';
 import { TfJson, configCopy, only, ref, resources, synthStack } from './helpers';
 
 const tf = synthStack(new StateBootstrapStack(Testing.app(), 'state-bootstrap', config));
@@ -121,37 +122,77 @@ describe('the state storage account', () => {
 describe.each(ENVIRONMENT_NAMES)('environment %s', (name) => {
   const env = config.environments[name];
   const identity = byName('azurerm_user_assigned_identity', `id-github-infra-${name}`);
+  const deploy = byName('azurerm_user_assigned_identity', `id-github-deploy-${name}`);
+  const plan = byName('azurerm_user_assigned_identity', `id-github-plan-${name}`);
   const group = byName('azurerm_resource_group', env.resourceGroupName);
-  const assignments = Object.values(resources(tf, 'azurerm_role_assignment')).filter((a) => a.principal_id === identity.ref('principal_id'));
+  const stateGroupId = '${azurerm_resource_group.state-resource-group.id}';
+  const allAssignments = Object.values(resources(tf, 'azurerm_role_assignment'));
+  const assignments = allAssignments.filter((a) => a.principal_id === identity.ref('principal_id'));
+  const reader = byName('azurerm_role_definition', stateRoleName('reader', config.state.subscriptionId, config.state.resourceGroupName));
+  const writer = byName('azurerm_role_definition', stateRoleName('writer', config.state.subscriptionId, config.state.resourceGroupName));
 
   test('creates the resource group the platform stack uses', () => {
     expect(group.resource).toMatchObject({ location: env.location });
   });
 
-  test('the infrastructure deployer trusts exactly the environment subject', () => {
-    const creds = Object.values(resources(tf, 'azurerm_federated_identity_credential')).filter((c) => c.parent_id === identity.ref('id'));
-    expect(creds.map((c) => c.subject)).toEqual([`repo:${config.repository}:environment:${env.github.environment}`]);
+  test('the deployers trust exactly the environment subject, the planner exactly pull requests', () => {
+    const subjects = (who: typeof identity) => Object.values(resources(tf, 'azurerm_federated_identity_credential')).filter((c) => c.parent_id === who.ref('id')).map((c) => c.subject);
+    expect(subjects(identity)).toEqual([`repo:${config.repository}:environment:${env.github.environment}`]);
+    expect(subjects(deploy)).toEqual([`repo:${config.repository}:environment:${env.github.environment}`]);
+    expect(subjects(plan)).toEqual([`repo:${config.repository}:pull_request`]);
   });
 
-  test('lives in the state resource group, where no deployer holds a right, so it cannot re-federate itself', () => {
-    expect(identity.resource).toMatchObject({ resource_group_name: '${azurerm_resource_group.state-resource-group.name}', location: config.state.location });
-    const stateGroupId = '${azurerm_resource_group.state-resource-group.id}';
-    expect(Object.values(resources(tf, 'azurerm_role_assignment')).filter((a) => a.scope === stateGroupId)).toEqual([]);
+  test('all three live in the state resource group, where no deployer holds a control-plane right, so none can re-federate itself', () => {
+    for (const who of [identity, deploy, plan]) {
+      expect(who.resource).toMatchObject({ resource_group_name: '${azurerm_resource_group.state-resource-group.name}', location: config.state.location });
+    }
+    // At the state resource group: only the two data-actions-only state roles (each narrowed by a condition).
+    for (const a of allAssignments.filter((a) => a.scope === stateGroupId)) {
+      expect([reader.ref('role_definition_resource_id'), writer.ref('role_definition_resource_id')]).toContain(a.role_definition_id);
+    }
+    for (const role of [reader, writer]) {
+      const permissions = role.resource.permissions as Array<Record<string, unknown>>;
+      expect(permissions).toHaveLength(1);
+      expect(permissions[0].actions).toBeUndefined();
+      expect(role.resource).toMatchObject({ scope: stateGroupId, assignable_scopes: [stateGroupId] });
+    }
+    expect(reader.resource.permissions).toEqual([{ data_actions: [...STATE_READ_DATA_ACTIONS] }]);
+    expect(writer.resource.permissions).toEqual([{ data_actions: [...STATE_WRITE_DATA_ACTIONS] }]);
+    // On the identities themselves: Reader only, for the platform stack's lookups.
+    for (const who of [identity, deploy, plan]) {
+      for (const a of allAssignments.filter((a) => a.scope === who.ref('id'))) expect(a.role_definition_name).toBe('Reader');
+    }
   });
 
-  test('its roles: narrow built-in roles on the resource group, constrained delegation, its state container', () => {
-    const container = `\${azurerm_storage_container.${Object.entries(resources(tf, 'azurerm_storage_container')).find(([, c]) => c.name === env.stateContainerName)?.[0]}.id}`;
+  test('state access: each reads only its environment\'s container and writes only its own stack\'s state file', () => {
+    const stateOf = (who: typeof identity) => allAssignments.filter((a) => a.principal_id === who.ref('principal_id') && a.scope === stateGroupId);
+    const expected = [
+      [identity, writer, `platform-${name}.tfstate`],
+      [deploy, writer, `workload-${name}.tfstate`],
+      [plan, reader, undefined],
+    ] as const;
+    for (const [who, role, writable] of expected) {
+      const grants = stateOf(who);
+      expect(grants).toHaveLength(1);
+      expect(grants[0]).toMatchObject({
+        role_definition_id: role.ref('role_definition_resource_id'),
+        condition_version: '2.0',
+        condition: stateBlobCondition({ storageAccountName: '${azurerm_storage_account.state.name}', containerName: `\${azurerm_storage_container.state-${name}.name}`, writablePathPrefix: writable }),
+      });
+    }
+  });
+
+  test('the infrastructure deployer: narrow built-in roles on the resource group, node pools, constrained delegation', () => {
     const operator = byName('azurerm_role_definition', aksOperatorRoleName(env.subscriptionId, env.resourceGroupName));
-    expect(assignments.map((a) => [a.role_definition_name ?? a.role_definition_id, a.scope]).sort()).toEqual(
+    expect(assignments.filter((a) => a.scope === group.ref('id')).map((a) => [a.role_definition_name ?? a.role_definition_id, a.scope]).sort()).toEqual(
       [
         ...INFRA_DEPLOYER_ROLES.map(({ role }) => [role, group.ref('id')]),
         [operator.ref('role_definition_resource_id'), group.ref('id')],
         ['Role Based Access Control Administrator', group.ref('id')],
-        ['Role Based Access Control Administrator', container],
-        ['Storage Blob Data Contributor', container],
       ].sort(),
     );
     for (const a of assignments) {
+      expect([group.ref('id'), stateGroupId, deploy.ref('id'), plan.ref('id')]).toContain(a.scope);
       expect(['Owner', 'Contributor', 'User Access Administrator']).not.toContain(a.role_definition_name);
       expect(String(a.scope)).not.toMatch(/^\/subscriptions\/[^/]+$/);
     }
@@ -168,12 +209,12 @@ describe.each(ENVIRONMENT_NAMES)('environment %s', (name) => {
 
   test('it may assign only the roles the platform stack assigns, only to service principals', () => {
     const delegations = assignments.filter((a) => a.role_definition_name === 'Role Based Access Control Administrator');
-    const allowed = (scope: string) => (scope === group.ref('id') ? PLATFORM_ASSIGNED_ROLES.environment : PLATFORM_ASSIGNED_ROLES.state);
+    expect(delegations.map((d) => d.scope)).toEqual([group.ref('id')]);
     for (const d of delegations) {
       expect(d.condition_version).toBe('2.0');
       const condition = String(d.condition);
       const guids = [...new Set(condition.match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g))].sort();
-      expect(guids).toEqual(allowed(String(d.scope)).map((r) => BUILT_IN_ROLE_IDS[r]).sort());
+      expect(guids).toEqual(PLATFORM_ASSIGNED_ROLES.map((r) => BUILT_IN_ROLE_IDS[r]).sort());
       expect(condition).toContain("ActionMatches{'Microsoft.Authorization/roleAssignments/write'}");
       expect(condition).toContain("ActionMatches{'Microsoft.Authorization/roleAssignments/delete'}");
       expect(condition).toContain("@Request[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {'ServicePrincipal'}");
@@ -200,6 +241,19 @@ describe.each(ENVIRONMENT_NAMES)('environment %s', (name) => {
       AZURE_INFRA_CLIENT_ID: identity.ref('client_id'),
       AZURE_INFRA_TENANT_ID: identity.ref('tenant_id'),
       AZURE_INFRA_SUBSCRIPTION_ID: env.subscriptionId,
+      AZURE_CLIENT_ID: deploy.ref('client_id'),
+      AZURE_TENANT_ID: deploy.ref('tenant_id'),
+      AZURE_SUBSCRIPTION_ID: env.subscriptionId,
+    });
+  });
+
+  test('pull-request jobs read the plan identity from repository variables', () => {
+    const variables = Object.fromEntries(Object.values(resources(tf, 'github_actions_variable'))
+      .filter((v) => String(v.variable_name).startsWith(`PLAN_${name.toUpperCase()}_`)).map((v) => [v.variable_name, v.value]));
+    expect(variables).toEqual({
+      [`PLAN_${name.toUpperCase()}_AZURE_CLIENT_ID`]: plan.ref('client_id'),
+      [`PLAN_${name.toUpperCase()}_AZURE_TENANT_ID`]: plan.ref('tenant_id'),
+      [`PLAN_${name.toUpperCase()}_AZURE_SUBSCRIPTION_ID`]: env.subscriptionId,
     });
   });
 });
@@ -230,8 +284,7 @@ test('the roles every platform stack assigns are within what the deployer may de
   for (const env of ENVIRONMENT_NAMES) {
     const platform: TfJson = synthStack(new PlatformStack(Testing.app(), `platform-${env}`, { env: config.environments[env], state: config.state, repository: config.repository }));
     for (const a of Object.values(resources(platform, 'azurerm_role_assignment'))) {
-      const allowed: readonly string[] = String(a.scope).startsWith('/subscriptions/') ? PLATFORM_ASSIGNED_ROLES.state : PLATFORM_ASSIGNED_ROLES.environment;
-      expect(allowed).toContain(a.role_definition_name);
+      expect(PLATFORM_ASSIGNED_ROLES).toContain(a.role_definition_name);
     }
   }
 });
@@ -244,9 +297,49 @@ test('an environment in another subscription gets its own aliased provider', () 
   expect(other.provider?.azurerm).toEqual(expect.arrayContaining([expect.objectContaining({ alias, subscription_id: '99999999-8888-7777-6666-555555555555' })]));
   const prodGroup = Object.values(resources(other, 'azurerm_resource_group')).find((g) => g.name === c.environments.prod.resourceGroupName);
   expect(prodGroup?.provider).toBe(`azurerm.${alias}`);
-  const prodRoles = Object.entries(resources(other, 'azurerm_role_assignment')).filter(([id]) => id.startsWith('infra-prod-') && !id.includes('state'));
+  const prodGroupId = `\${azurerm_resource_group.${Object.entries(resources(other, 'azurerm_resource_group')).find(([, g]) => g.name === c.environments.prod.resourceGroupName)?.[0]}.id}`;
+  const prodRoles = Object.entries(resources(other, 'azurerm_role_assignment')).filter(([, a]) => a.scope === prodGroupId);
   expect(prodRoles.length).toBeGreaterThan(0);
   for (const [, a] of prodRoles) expect(a.provider).toBe(`azurerm.${alias}`);
   const prodIdentity = Object.values(resources(other, 'azurerm_user_assigned_identity')).find((i) => i.name === 'id-github-infra-prod');
   expect(prodIdentity?.provider).toBeUndefined();
+});
+
+describe('management locks', () => {
+  // A CanNotDelete lock also blocks deleting role assignments at or under its scope (terraform-provider-azurerm#11770),
+  // and every role-assignment argument forces a new assignment: such an assignment could never be changed or removed.
+  const stacks = Object.fromEntries(buildStacks(Testing.app(), config).map(({ stack }) => [stack.node.id, synthStack(stack)]));
+
+  /** What each lock covers in the stack that declares it: Terraform references and, where knowable, literal resource IDs. */
+  const locked = Object.values(stacks).flatMap((stack) => Object.values(resources(stack, 'azurerm_management_lock')).map((lock) => {
+    const target = /^\$\{(azurerm_[a-z_]+)\.([\w-]+)\.id\}$/.exec(String(lock.scope));
+    if (!target) throw new Error(`lock scope ${String(lock.scope)} is not a resource reference this test understands`);
+    const [type, id] = [target[1], target[2]];
+    expect(type).toBe('azurerm_storage_account'); // a new kind of lock needs its literal ID form below
+    const account = resources(stack, type)[id];
+    const groupRef = /^\$\{azurerm_resource_group\.([\w-]+)\.name\}$/.exec(String(account.resource_group_name));
+    const groupName = groupRef ? resources(stack, 'azurerm_resource_group')[groupRef[1]].name : account.resource_group_name;
+    const literal = `/resourceGroups/${String(groupName)}/providers/Microsoft.Storage/storageAccounts/${String(account.name)}`.toLowerCase();
+    // Children: resources of the same stack whose arguments point at the locked resource's ID.
+    const children = Object.entries(stack.resource ?? {}).flatMap(([childType, byId]) => Object.entries(byId)
+      .filter(([, r]) => Object.values(r).includes(String(lock.scope)))
+      .map(([childId]) => `\${${childType}.${childId}.`));
+    return { stack, refs: [String(lock.scope).slice(0, -'id}'.length), ...children], literal };
+  }));
+
+  test('state-bootstrap locks the state storage account', () => {
+    expect(locked).toHaveLength(1);
+  });
+
+  test('no role assignment in any stack has a scope at or under a locked resource', () => {
+    for (const [name, stack] of Object.entries(stacks)) {
+      for (const [id, a] of Object.entries(resources(stack, 'azurerm_role_assignment'))) {
+        const scope = String(a.scope);
+        for (const lock of locked) {
+          const under = scope.toLowerCase().includes(lock.literal) || (lock.stack === stack && lock.refs.some((r) => scope.startsWith(r)));
+          expect({ stack: name, assignment: id, scope, under }).toEqual({ stack: name, assignment: id, scope, under: false });
+        }
+      }
+    }
+  });
 });

@@ -124,38 +124,28 @@ describe('GitHub Actions wiring', () => {
   const REPO = config.repository;
   const RG_ID = '${data.azurerm_resource_group.resource-group.id}';
   const assignments = (tf: TfJson) => Object.values(resources(tf, 'azurerm_role_assignment'));
+  /** The data source platform-<env> looks an identity up with, and the reference to one of its attributes. */
   const identityRef = (tf: TfJson, name: string, attr: string) => {
-    const [id] = Object.entries(resources(tf, 'azurerm_user_assigned_identity')).find(([, r]) => r.name === name) ?? [];
-    if (!id) throw new Error(`no identity ${name}`);
-    return `\${azurerm_user_assigned_identity.${id}.${attr}}`;
+    const [id] = Object.entries(tf.data?.azurerm_user_assigned_identity ?? {}).find(([, r]) => r.name === name) ?? [];
+    if (!id) throw new Error(`no identity lookup ${name}`);
+    return `\${data.azurerm_user_assigned_identity.${id}.${attr}}`;
   };
-  const credentialsOf = (tf: TfJson, identityName: string) =>
-    Object.values(resources(tf, 'azurerm_federated_identity_credential')).filter((c) => c.parent_id === identityRef(tf, identityName, 'id'));
 
   describe.each(ENVIRONMENT_NAMES)('platform-%s', (name) => {
     const tf = stacks[name];
     const env = config.environments[name];
     const deploy = `id-github-deploy-${name}`;
     const plan = `id-github-plan-${name}`;
-    const stateScope =
-      `/subscriptions/${config.state.subscriptionId}/resourceGroups/${config.state.resourceGroupName}/providers/Microsoft.Storage/storageAccounts/` +
-      `${config.state.storageAccountName}/blobServices/default/containers/${env.stateContainerName}`;
 
-    test('the deploy identity trusts exactly the environment subject', () => {
-      expect(credentialsOf(tf, deploy)).toEqual([
-        expect.objectContaining({
-          subject: `repo:${REPO}:environment:${env.github.environment}`,
-          issuer: 'https://token.actions.githubusercontent.com',
-          audience: ['api://AzureADTokenExchange'],
-        }),
-      ]);
+    test('looks the deploy and plan identities up in the state resource group; it creates and federates none', () => {
+      // Its only identity is the application pods' workload identity, federated with the cluster, not with GitHub.
+      expect(Object.values(resources(tf, 'azurerm_user_assigned_identity')).map((i) => i.name)).toEqual([`id-${env.app.releaseName}-${name}`]);
+      for (const c of Object.values(resources(tf, 'azurerm_federated_identity_credential'))) expect(c.issuer).not.toBe('https://token.actions.githubusercontent.com');
+      const lookups = Object.values(tf.data?.azurerm_user_assigned_identity ?? {});
+      expect(lookups.map((l) => [l.name, l.resource_group_name]).sort()).toEqual([[deploy, config.state.resourceGroupName], [plan, config.state.resourceGroupName]]);
     });
 
-    test('the plan identity trusts exactly the pull_request subject', () => {
-      expect(credentialsOf(tf, plan).map((c) => c.subject)).toEqual([`repo:${REPO}:pull_request`]);
-    });
-
-    test('each role: name, scope and principal, as references', () => {
+    test('each role: name, scope and principal, as references; no state access (state-bootstrap grants it)', () => {
       const registryId = ref(tf, 'azurerm_container_registry', 'id');
       const clusterId = ref(tf, 'azurerm_kubernetes_cluster', 'id');
       const kubelet = `\${${ref(tf, 'azurerm_kubernetes_cluster', 'kubelet_identity').slice(2, -1)}[0].object_id}`;
@@ -166,29 +156,16 @@ describe('GitHub Actions wiring', () => {
           { role: 'AcrPush', scope: registryId, principal: identityRef(tf, deploy, 'principal_id') },
           { role: 'Azure Kubernetes Service Cluster User Role', scope: clusterId, principal: identityRef(tf, deploy, 'principal_id') },
           { role: 'Azure Kubernetes Service RBAC Writer', scope: `${clusterId}/namespaces/${env.app.namespace}`, principal: identityRef(tf, deploy, 'principal_id') },
-          { role: 'Storage Blob Data Contributor', scope: stateScope, principal: identityRef(tf, deploy, 'principal_id') },
           { role: 'Reader', scope: RG_ID, principal: identityRef(tf, plan, 'principal_id') },
           { role: 'Azure Kubernetes Service Cluster User Role', scope: clusterId, principal: identityRef(tf, plan, 'principal_id') },
-          { role: 'Reader', scope: stateScope, principal: identityRef(tf, plan, 'principal_id') },
-          { role: 'Storage Blob Data Reader', scope: stateScope, principal: identityRef(tf, plan, 'principal_id') },
         ]),
       );
-      expect(actual).toHaveLength(9);
-    });
-
-    test('the deploy identity may write only its workload state; the platform state stays read-only to it', () => {
-      const state = assignments(tf).find((a) => a.principal_id === identityRef(tf, deploy, 'principal_id') && a.role_definition_name === 'Storage Blob Data Contributor');
-      expect(state).toMatchObject({ scope: stateScope, condition_version: '2.0' });
-      const condition = String(state?.condition);
-      for (const action of ['write', 'add/action', 'delete']) {
-        expect(condition).toContain(`!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/${action}'})`);
-      }
-      expect(condition).toContain(`@Resource[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:path] StringStartsWith 'workload-${name}.tfstate'`);
+      expect(actual).toHaveLength(6);
     });
 
     test('the plan identity reads only: no push, deploy or write rights', () => {
       const planRoles = assignments(tf).filter((a) => a.principal_id === identityRef(tf, plan, 'principal_id')).map((a) => a.role_definition_name);
-      expect(planRoles.sort()).toEqual(['Azure Kubernetes Service Cluster User Role', 'Reader', 'Reader', 'Storage Blob Data Reader']);
+      expect(planRoles.sort()).toEqual(['Azure Kubernetes Service Cluster User Role', 'Reader']);
     });
 
     test('no role at subscription or resource-group scope except the plan Reader, and no broad role anywhere', () => {
@@ -201,14 +178,10 @@ describe('GitHub Actions wiring', () => {
       }
     });
 
-    test('the GitHub environment (owned by state-bootstrap) receives the AZURE_* secrets as references, never literals', () => {
-      const envRef = env.github.environment;
+    test('writes no secrets: the sign-in secrets live beside the identities, in state-bootstrap', () => {
       expect(resources(tf, 'github_repository_environment')).toEqual({});
-      const secrets = Object.fromEntries(Object.values(resources(tf, 'github_actions_environment_secret')).map((s) => [s.secret_name, s]));
-      expect(Object.keys(secrets).sort()).toEqual(['AZURE_CLIENT_ID', 'AZURE_SUBSCRIPTION_ID', 'AZURE_TENANT_ID']);
-      expect(secrets.AZURE_CLIENT_ID).toMatchObject({ environment: envRef, plaintext_value: identityRef(tf, deploy, 'client_id') });
-      expect(secrets.AZURE_TENANT_ID).toMatchObject({ environment: envRef, plaintext_value: '${data.azurerm_client_config.client.tenant_id}' });
-      expect(secrets.AZURE_SUBSCRIPTION_ID).toMatchObject({ environment: envRef, plaintext_value: '${data.azurerm_client_config.client.subscription_id}' });
+      expect(resources(tf, 'github_actions_environment_secret')).toEqual({});
+      expect(resources(tf, 'github_actions_variable')).toEqual({});
     });
 
     test('the GitHub environment receives the variables the workflows read', () => {
@@ -222,16 +195,6 @@ describe('GitHub Actions wiring', () => {
         RESOURCE_GROUP: '${data.azurerm_resource_group.resource-group.name}',
         NAMESPACE: env.app.namespace,
         IMAGE_NAME: env.app.imageName,
-      });
-    });
-
-    test('pull-request jobs read the plan identity from repository variables', () => {
-      const vars = Object.fromEntries(Object.values(resources(tf, 'github_actions_variable')).map((v) => [v.variable_name, v.value]));
-      const prefix = `PLAN_${name.toUpperCase()}_`;
-      expect(vars).toEqual({
-        [`${prefix}AZURE_CLIENT_ID`]: identityRef(tf, plan, 'client_id'),
-        [`${prefix}AZURE_TENANT_ID`]: '${data.azurerm_client_config.client.tenant_id}',
-        [`${prefix}AZURE_SUBSCRIPTION_ID`]: '${data.azurerm_client_config.client.subscription_id}',
       });
     });
 

@@ -104,13 +104,14 @@ describe('Azure sign-in matches the synthesized federated credentials', () => {
     expect(checkWorkflowIdentities(workflows, trust, repository, { pending })).toEqual([]);
   });
 
-  test('app deploys sign in as platform-<env>\'s deploy identity, which trusts only that environment', () => {
+  test('app deploys sign in as the environment\'s deploy identity (state-bootstrap), which trusts only that environment', () => {
     const logins = resolveLogins(workflows, trust, repository, { pending }).filter((l) => l.file === 'app.yml');
     // Each deploy job signs in twice (the second time for a fresh token before the cluster step).
     expect(logins.map((l) => l.environment)).toEqual(ENVIRONMENT_NAMES.flatMap((n) => [githubEnv(n), githubEnv(n)]));
     for (const login of logins) {
       const name = envByGithubName(login.environment!)!;
-      expect(login).toMatchObject({ stack: `platform-${name}`, clientId: '${{ secrets.AZURE_CLIENT_ID }}', subjects: [`repo:${repository}:environment:${githubEnv(name)}`] });
+      expect(login).toMatchObject({ stack: 'state-bootstrap', clientId: '${{ secrets.AZURE_CLIENT_ID }}', subjects: [`repo:${repository}:environment:${githubEnv(name)}`] });
+      expect(login.identity).toMatch(new RegExp(`^azurerm_user_assigned_identity\\.deploy-${name}_`));
       const identity = trust[login.stack!].identities.find((i) => i.address === login.identity)!;
       expect(identity.subjects).toEqual(login.subjects);
     }
@@ -123,7 +124,11 @@ describe('Azure sign-in matches the synthesized federated credentials', () => {
     for (const login of logins) {
       expect(login.environment).toBeUndefined();
       expect(login.subjects).toEqual([`repo:${repository}:pull_request`]);
-      expect(login.job).toBe(`plan[stack=${login.stack}]`);
+      expect(login.stack).toBe('state-bootstrap');
+      // The identity of the environment the leg plans, read from that environment's PLAN_<ENV>_ variable.
+      const env = /^plan\[stack=platform-(.+)\]$/.exec(login.job)![1];
+      expect(login.clientId).toBe(`\${{ vars.PLAN_${env.toUpperCase()}_AZURE_CLIENT_ID }}`);
+      expect(login.identity).toMatch(new RegExp(`^azurerm_user_assigned_identity\\.plan-${env}_`));
       const identity = trust[login.stack!].identities.find((i) => i.address === login.identity)!;
       expect(identity.subjects).toEqual([`repo:${repository}:pull_request`]);
     }
@@ -205,7 +210,7 @@ describe('Azure sign-in matches the synthesized federated credentials', () => {
       const problems = checkWorkflowIdentities(workflows, credentialsEdited(prodSubject(), () => undefined), repository, { pending });
       expect(problems.length).toBeGreaterThan(0);
       expect(problems.filter((p) => !p.includes(prodSubject()))).toEqual([]);
-      expect(problems.join('\n')).toMatch(/app\.yml: job deploy-prod: signs in as platform-prod's .* which does not trust subject/);
+      expect(problems.join('\n')).toMatch(/app\.yml: job deploy-prod: signs in as state-bootstrap's .*deploy-prod.* which does not trust subject/);
     });
 
     test('the prod environment subject renamed in the synthesized credentials', () => {
@@ -222,7 +227,7 @@ describe('Azure sign-in matches the synthesized federated credentials', () => {
       expect(problems).toEqual(
         ENVIRONMENT_NAMES.map((n) =>
           expect.stringMatching(
-            new RegExp(`^infra-pr\\.yml: job plan\\[stack=platform-${n}\\]: signs in as platform-${n}'s .*\\(variable PLAN_${n.toUpperCase()}_AZURE_CLIENT_ID\\), which does not trust subject repo:[^ ]+:environment:${githubEnv('dev')}; it trusts repo:[^ ]+:pull_request$`),
+            new RegExp(`^infra-pr\\.yml: job plan\\[stack=platform-${n}\\]: signs in as state-bootstrap's [^ ]*plan-${n}[^ ]* \\(variable PLAN_${n.toUpperCase()}_AZURE_CLIENT_ID\\), which does not trust subject repo:[^ ]+:environment:${githubEnv('dev')}; it trusts repo:[^ ]+:pull_request$`),
           ),
         ),
       );
@@ -234,7 +239,7 @@ describe('Azure sign-in matches the synthesized federated credentials', () => {
         login.with = { ...login.with, 'client-id': '${{ vars.PLAN_DEV_AZURE_CLIENT_ID }}', 'client-secret': '${{ secrets.X }}' };
       });
       const problems = checkWorkflowIdentities(broken, trust, repository, { pending }).join('\n');
-      expect(problems).toMatch(/deploy-dev: signs in as platform-dev's .*PLAN_DEV_AZURE_CLIENT_ID.*does not trust subject .*environment:dev/);
+      expect(problems).toMatch(/deploy-dev: signs in as state-bootstrap's .*plan-dev.*PLAN_DEV_AZURE_CLIENT_ID.*does not trust subject .*environment:dev/);
       expect(problems).toMatch(/deploy-dev: azure\/login must use OIDC/);
       expect(problems).toMatch(/deploy-dev: ARM_CLIENT_ID .* differs from azure\/login client-id/);
     });
@@ -248,48 +253,27 @@ describe('Azure sign-in matches the synthesized federated credentials', () => {
       expect(problems).toMatch(/deploy-dev: client-id .*: no stack writes secret AZURE_CLIENT_ID at repository level/);
     });
 
-    test('whichever stack writes AZURE_INFRA_CLIENT_ID, infra deploys are checked against its credentials', () => {
-      // A stand-in for state-bootstrap: one deployer identity per environment, federated to the environment subject.
-      const others = Object.fromEntries(Object.entries(stacks).filter(([name]) => !trust[name].published.some((p) => INFRA_SECRETS.includes(p.name))));
-      const bootstrap: StackJson = { resource: { azurerm_federated_identity_credential: {}, github_actions_environment_secret: {} } };
-      for (const name of ENVIRONMENT_NAMES) {
-        bootstrap.resource!.azurerm_federated_identity_credential[`cred-${name}`] = {
-          issuer: 'https://token.actions.githubusercontent.com',
-          subject: `repo:${repository}:environment:${githubEnv(name)}`,
-          parent_id: `\${azurerm_user_assigned_identity.infra-${name}.id}`,
-        };
-        for (const secret of INFRA_SECRETS) {
-          bootstrap.resource!.github_actions_environment_secret[`${secret}-${name}`] = {
-            environment: githubEnv(name),
-            secret_name: secret,
-            plaintext_value: secret === INFRA_CLIENT_ID ? `\${azurerm_user_assigned_identity.infra-${name}.client_id}` : 'some-guid',
-          };
-        }
-      }
-      const withBootstrap = trustFromSynth({ ...others, 'state-bootstrap-test': bootstrap });
-      const logins = resolveLogins(workflows, withBootstrap, repository).filter((l) => l.file === 'infra-deploy.yml');
-      expect(logins.map((l) => [l.stack, l.identity, l.problems])).toEqual(
-        ENVIRONMENT_NAMES.flatMap((n) => {
-          const login = ['state-bootstrap-test', `azurerm_user_assigned_identity.infra-${n}`, []];
-          return [login, login];
-        }),
-      );
-      delete bootstrap.resource!.azurerm_federated_identity_credential['cred-prod'];
-      const problems = checkWorkflowIdentities(workflows, trustFromSynth({ ...others, 'state-bootstrap-test': bootstrap }), repository);
-      // Both sign-ins of platform-prod (before the apply and before the namespace) are caught.
-      const untrusted = expect.stringMatching(/infra-deploy\.yml: job platform-prod: signs in as state-bootstrap-test's .*infra-prod .* does not trust subject .*environment:prod/);
+    test('infra deploys are checked against the infrastructure deployer\'s own credentials', () => {
+      const copy = structuredClone(stacks);
+      const creds = copy['state-bootstrap'].resource!.azurerm_federated_identity_credential;
+      for (const [id, cred] of Object.entries(creds)) if (String(cred.parent_id).startsWith('${azurerm_user_assigned_identity.infra-prod_')) delete creds[id];
+      const problems = checkWorkflowIdentities(workflows, trustFromSynth(copy), repository);
+      // Both sign-ins of platform-prod (before the apply and before the namespace) are caught; nothing else breaks.
+      const untrusted = expect.stringMatching(/infra-deploy\.yml: job platform-prod: signs in as state-bootstrap's .*infra-prod.* does not trust subject .*environment:prod/);
       expect(problems).toEqual([untrusted, untrusted]);
     });
   });
 
-  test('only GitHub-issued credentials count: per platform stack a deploy identity (its environment) and a plan identity (pull requests)', () => {
+  test('only GitHub-issued credentials count: state-bootstrap holds every GitHub-federated identity, three per environment', () => {
+    for (const [name, t] of Object.entries(trust)) if (name !== 'state-bootstrap') expect(t.identities).toEqual([]);
+    const identities = trust['state-bootstrap'].identities;
     for (const name of ENVIRONMENT_NAMES) {
-      const subjects = trust[`platform-${name}`].identities.map((i) => i.subjects);
-      expect(subjects).toEqual(
-        expect.arrayContaining([[`repo:${repository}:environment:${githubEnv(name)}`], [`repo:${repository}:pull_request`]]),
-      );
-      expect(subjects.flat().every((s) => s.startsWith(`repo:${repository}:`))).toBe(true);
+      const of = (who: string) => identities.find((i) => i.address.startsWith(`azurerm_user_assigned_identity.${who}-${name}_`))?.subjects;
+      expect(of('infra')).toEqual([`repo:${repository}:environment:${githubEnv(name)}`]);
+      expect(of('deploy')).toEqual([`repo:${repository}:environment:${githubEnv(name)}`]);
+      expect(of('plan')).toEqual([`repo:${repository}:pull_request`]);
     }
+    expect(identities.flatMap((i) => i.subjects).every((s) => s.startsWith(`repo:${repository}:`))).toBe(true);
   });
 
   test('matrix legs are expanded the way GitHub runs them', () => {

@@ -233,7 +233,9 @@ export class StateBootstrapStack extends TerraformStack {
       location: state.location,
       accountKind: 'StorageV2',
       accountTier: 'Standard',
-      accountReplicationType: 'ZRS',
+      // Zone- and geo-redundant: the state survives a zone and a regional outage (Checkov CKV_AZURE_206). ZRS to GZRS
+      // is an in-place conversion in azurerm (only a move between zonal and non-zonal kinds forces a new account).
+      accountReplicationType: 'GZRS',
       minTlsVersion: 'TLS1_2',
       httpsTrafficOnlyEnabled: true,
       allowNestedItemsToBePublic: false,

@@ -82,11 +82,12 @@ test('local state, kept at the repository root where .gitignore keeps it out of 
 describe('the state storage account', () => {
   const account = only(tf, 'azurerm_storage_account');
 
-  test('versioning, soft delete for blobs and containers, TLS 1.2, no public blobs, no shared keys', () => {
+  test('geo-zone-redundant, versioning, soft delete for blobs and containers, TLS 1.2, no public blobs, no shared keys', () => {
     expect(account).toMatchObject({
       name: config.state.storageAccountName,
       location: config.state.location,
       min_tls_version: 'TLS1_2',
+      account_replication_type: 'GZRS',
       https_traffic_only_enabled: true,
       allow_nested_items_to_be_public: false,
       shared_access_key_enabled: false,

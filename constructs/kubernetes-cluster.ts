@@ -95,7 +95,8 @@ export const CONTAINER_INSIGHTS_STREAMS: readonly string[] = [
 export const CLUSTER_NAME = /^[a-zA-Z0-9]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?$/;
 export const DNS_PREFIX = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,52}[a-zA-Z0-9])?$/;
 export const NODE_POOL_NAME = /^[a-z][a-z0-9]{0,11}$/;
-const VM_SIZE = /^Standard_[A-Za-z0-9_]+$/;
+/** An Azure VM size name: `Standard_` and letters, digits or underscores; the longest sizes are about 30 characters. */
+const VM_SIZE = /^Standard_[A-Za-z0-9_]{1,55}$/;
 const K8S_VERSION = /^\d+\.\d+(\.\d+)?$/;
 const TAINT = /^[A-Za-z0-9][-A-Za-z0-9_./]*=[-A-Za-z0-9_.]*:(NoSchedule|PreferNoSchedule|NoExecute)$/;
 
@@ -131,7 +132,7 @@ function validateNodePool(p: Problems, field: string, pool: unknown, system: boo
   if (!p.object(field, pool)) return undefined;
   const np = pool as unknown as NodePoolProps;
   p.string(`${field}.name`, np.name, NODE_POOL_NAME, 'a lowercase letter followed by up to 11 lowercase letters or digits (^[a-z][a-z0-9]{0,11}$)');
-  p.string(`${field}.vmSize`, np.vmSize, VM_SIZE, 'an Azure VM size such as Standard_D4ds_v5');
+  p.string(`${field}.vmSize`, np.vmSize, VM_SIZE, 'an Azure VM size such as Standard_D4ds_v5, at most 64 characters');
   const minOk = p.integer(`${field}.minCount`, np.minCount, system ? 1 : 0, 1000);
   const maxOk = p.integer(`${field}.maxCount`, np.maxCount, 1, 1000);
   if (minOk && maxOk && !isToken(np.minCount) && !isToken(np.maxCount) && np.maxCount < np.minCount) {

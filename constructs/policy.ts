@@ -20,7 +20,7 @@ export interface PolicyRule {
 
 /** An explicit, reasoned exception to one rule for one stack. */
 export interface PolicyWaiver {
-  /** The rule's ID. */
+  /** The rule's ID: one of POLICY_RULES, or any other Checkov check that `npm run verify` runs. */
   readonly rule: string;
   /** Why the rule does not apply here; printed at synth time. */
   readonly reason: string;
@@ -56,12 +56,12 @@ export const POLICY_RULES: readonly PolicyRule[] = [
   { id: 'CKV_AZURE_138', resourceType: REGISTRY, requires: 'anonymous pull disabled', fix: 'set anonymous_pull_enabled = false', check: (c) => c.anonymous_pull_enabled !== true },
   {
     id: 'CKV_AZURE_165', resourceType: REGISTRY, requires: 'Premium SKU with at least one geo-replication',
-    fix: 'use sku Premium and add a replica region (registry.geoReplications in environments.ts)',
+    fix: 'set sku = "Premium" and add a georeplications block in another region (ContainerRegistry sku, geoReplications)',
     check: (c) => c.sku === 'Premium' && Array.isArray(c.georeplications) && c.georeplications.length > 0,
   },
   {
     id: 'CKV_AZURE_167', resourceType: REGISTRY, requires: 'a retention policy for untagged manifests',
-    fix: 'set retention_policy_in_days to 1 or more (registry.retentionDays; needs Premium)',
+    fix: 'set retention_policy_in_days to 1 or more (ContainerRegistry retentionDays; needs Premium)',
     check: (c) => typeof c.retention_policy_in_days === 'number' && c.retention_policy_in_days > 0,
   },
   {
@@ -79,7 +79,7 @@ export const POLICY_RULES: readonly PolicyRule[] = [
   { id: 'CKV_AZURE_5', resourceType: CLUSTER, requires: 'Kubernetes RBAC enabled', fix: 'set role_based_access_control_enabled = true', check: (c) => c.role_based_access_control_enabled !== false },
   {
     id: 'CKV_AZURE_6', resourceType: CLUSTER, requires: 'API server restricted to authorized IP ranges, or a private cluster (CKV_AZURE_6/CKV_AZURE_115)',
-    fix: 'set cluster.authorizedIpRanges or cluster.privateClusterEnabled in environments.ts',
+    fix: 'set api_server_access_profile.authorized_ip_ranges or private_cluster_enabled = true (KubernetesCluster authorizedIpRanges, privateClusterEnabled)',
     check: (c) => {
       const ranges = block(c, 'api_server_access_profile')?.authorized_ip_ranges;
       return isTrue(c.private_cluster_enabled) || (Array.isArray(ranges) && ranges.length > 0 && !isToken(ranges));
@@ -95,7 +95,7 @@ export const POLICY_RULES: readonly PolicyRule[] = [
   { id: 'CKV_AZURE_168', resourceType: NODE_POOL, requires: 'at least 50 pods per node', fix: 'set max_pods to 50 or more', check: (c) => Number(c.max_pods) >= 50 },
   {
     id: 'CKV_AZURE_170', resourceType: CLUSTER, requires: 'a paid tier with the uptime SLA (Standard or Premium)',
-    fix: 'set sku_tier = "Standard" (cluster.skuTier in environments.ts)', check: (c) => c.sku_tier === 'Standard' || c.sku_tier === 'Premium',
+    fix: 'set sku_tier = "Standard" (KubernetesCluster skuTier)', check: (c) => c.sku_tier === 'Standard' || c.sku_tier === 'Premium',
   },
   {
     id: 'CKV_AZURE_171', resourceType: CLUSTER, requires: 'an automatic upgrade channel',
@@ -112,6 +112,9 @@ export const POLICY_RULES: readonly PolicyRule[] = [
 ];
 
 export const POLICY_RULE_IDS: ReadonlySet<string> = new Set(POLICY_RULES.map((r) => r.id));
+
+/** A Checkov check ID, the form every waiver's rule takes (`CKV_AZURE_6`, `CKV2_AZURE_21`, `CKV_K8S_43`, `CKV_GIT_4`). */
+export const CHECK_ID = /^CKV2?_[A-Z0-9]+_\d+$/;
 
 /** The findings for one construct: every rule for its resource type that it fails, waived or not. */
 export function evaluate(node: IConstruct, waivers: readonly PolicyWaiver[] = [], rules: readonly PolicyRule[] = POLICY_RULES): PolicyFinding[] {

@@ -112,22 +112,19 @@ function stacks() {
  * Waivers, from the one place the security policy reads them: each environment's `waivers` in the config module
  * (stacks/environments.ts), applying to its platform-<env> and workload-<env> stacks. Returns stack name -> waivers.
  */
+/**
+ * Every waiver, by target (stack name, or `chart-<env>` for a rendered chart), from the one source the synth-time
+ * policy also reads: stacks/waivers.ts (the kit's waivers and each environment's `waivers` in the config).
+ */
 function loadWaivers() {
-  const script = `import('./stacks/environments.ts').then((m) => {
-    const out = {};
-    const config = m.config ?? m.default?.config;
-    for (const [name, e] of Object.entries(config.environments)) out[name] = (e.waivers ?? []).map((w) => ({ rule: w.rule, reason: w.reason }));
-    process.stdout.write(JSON.stringify(out));
+  const script = `Promise.all([import('./stacks/waivers.ts'), import('./stacks/environments.ts')]).then(([w, e]) => {
+    // The TypeScript modules are CommonJS: Node's import puts their exports on default as well.
+    const byTarget = (w.waiversByTarget ?? w.default.waiversByTarget)(e.config ?? e.default.config);
+    process.stdout.write(JSON.stringify([...byTarget]));
   })`;
   const r = run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]);
-  if (r.status !== 0) throw new Error(`cannot read waivers from stacks/environments.ts: ${r.stderr}`);
-  const byEnv = JSON.parse(r.stdout);
-  const byStack = new Map();
-  for (const [envName, waivers] of Object.entries(byEnv)) {
-    byStack.set(`platform-${envName}`, waivers);
-    byStack.set(`workload-${envName}`, waivers);
-  }
-  return byStack;
+  if (r.status !== 0) throw new Error(`cannot read waivers from stacks/waivers.ts: ${r.stderr}`);
+  return new Map(JSON.parse(r.stdout));
 }
 
 // --- Terraform expressions in helm_release values -------------------------------------------------------------------
@@ -308,17 +305,21 @@ async function validateCheckov(ctx) {
   const v = { name: 'checkov', version, findings: [], notes: [] };
   const targets = [
     ...ctx.stacks.map((s) => ({ where: `${s.name} (cdk.tf.json)`, file: s.file, framework: 'terraform_json', waivers: ctx.waivers.get(s.name) ?? [] })),
-    ...ctx.releases.filter((r) => r.manifests).map((r) => ({ where: `${r.where} rendered chart`, file: r.manifests, framework: 'kubernetes', waivers: ctx.waivers.get(r.stack) ?? [] })),
+    ...ctx.releases.filter((r) => r.manifests).map((r) => ({ where: `${r.where} rendered chart`, file: r.manifests, framework: 'kubernetes', waivers: ctx.waivers.get(r.stack.replace(/^workload-/, 'chart-')) ?? [] })),
   ];
   const waived = new Map();
   for (const t of targets) for (const w of t.waivers) waived.set(`[${w.rule}] ${w.reason}`, [...(waived.get(`[${w.rule}] ${w.reason}`) ?? []), t.where.split(' ')[0]]);
-  for (const [waiver, where] of waived) v.notes.push(`waived (--skip-check) in ${[...new Set(where)].join(', ')}: ${waiver}`);
+  for (const [waiver, where] of waived) v.notes.push(`waiver in ${[...new Set(where)].join(', ')}: ${waiver}`);
+  // Checkov runs every check; a failed check that a waiver of that target covers is reported as waived, not as a
+  // finding. (With --skip-check Checkov would not say whether a waiver is still needed.)
   const jobs = targets.map((t) => async () => {
-    const skip = t.waivers.map((w) => w.rule);
-    const argv = ['-f', t.file, '--framework', t.framework, '-o', 'json', '--compact', '--quiet', '--skip-download', ...(skip.length ? ['--skip-check', skip.join(',')] : [])];
+    const argv = ['-f', t.file, '--framework', t.framework, '-o', 'json', '--compact', '--quiet', '--skip-download'];
     return { t, r: await runAsync(checkov, argv) };
   });
-  for (const { t, r } of await pool(jobs, 2)) {
+  // Waivers Checkov used, as `<stack or chart-env>|<check>`: a waiver used nowhere is stale.
+  const used = new Set();
+  const results = await pool(jobs, 2);
+  for (const { t, r } of results) {
     let parsed;
     try {
       parsed = JSON.parse(r.stdout);
@@ -332,15 +333,28 @@ async function validateCheckov(ctx) {
       for (const c of report.results?.failed_checks ?? []) {
         // Checkov names the pod of a workload after its labels: keep kind.namespace.name.
         const resource = c.resource.replace(/^(Pod\.[^.]+\.[^.]+)\..*$/, '$1 (pod template)');
-        v.findings.push({ where: `${t.where} ${resource}`, rule: c.check_id, message: c.check_name });
-      }
-      for (const c of report.results?.skipped_checks ?? []) {
-        const w = t.waivers.find((x) => x.rule === c.check_id);
-        v.notes.push(`waived: ${t.where} ${c.resource} [${c.check_id}] ${w ? w.reason : c.suppress_comment ?? ''}`);
+        if (t.waivers.some((w) => w.rule === c.check_id)) {
+          used.add(`${t.where.split(' ')[0]}|${c.check_id}`);
+          v.waivedCount = (v.waivedCount ?? 0) + 1;
+        } else {
+          v.findings.push({ where: `${t.where} ${resource}`, rule: c.check_id, message: c.check_name });
+        }
       }
     }
   }
+  // A waiver no target needed would silently exempt the next regression. Waivers of the synth-time policy's own
+  // rules are judged by the synth too; here, each waiver must be used by Checkov on at least one of its targets.
+  const targetKey = (t) => (t.framework === 'kubernetes' ? t.where.split(' ')[0].replace(/^workload-/, 'chart-') : t.where.split(' ')[0]);
+  const owners = new Map();
+  for (const t of targets) for (const w of t.waivers) owners.set(`${w.rule}|${w.reason}`, [...(owners.get(`${w.rule}|${w.reason}`) ?? []), t]);
+  for (const [key, ts] of owners) {
+    const rule = key.split('|')[0];
+    if (!ts.some((t) => used.has(`${t.where.split(' ')[0]}|${rule}`))) {
+      v.findings.push({ where: `waiver ${rule} (${[...new Set(ts.map(targetKey))].join(', ')})`, rule: 'stale waiver', message: 'Checkov reports nothing this waiver covers; remove it from stacks/waivers.ts or the environment\'s waivers' });
+    }
+  }
   v.notes.push(`${targets.length} target(s): ${ctx.stacks.length} stacks, ${targets.length - ctx.stacks.length} rendered charts`);
+  v.notes.push(`${v.waivedCount ?? 0} failed check(s) covered by a waiver`);
   return { ...v, result: v.findings.length ? 'FAIL' : 'PASS' };
 }
 

@@ -1,9 +1,10 @@
 import { App, TerraformStack } from 'cdktf';
-import { PolicyWaiver, SecurityPolicy } from '../constructs/policy';
+import { SecurityPolicy } from '../constructs/policy';
 import { StateBootstrapStack } from './bootstrap-stack';
 import { ENVIRONMENT_NAMES, PlatformConfig } from './environments';
 import { PlatformStack } from './platform-stack';
 import { WorkloadStack } from './workload-stack';
+import { waiversByTarget } from './waivers';
 
 /** A stack and the security policy aspect applied to it. */
 export interface PolicedStack {
@@ -13,16 +14,17 @@ export interface PolicedStack {
 
 /**
  * Every stack on `app`: `state-bootstrap`, then `platform-<env>` and `workload-<env>` per environment, each with
- * the security policy aspect and its environment's waivers. The config must already be valid (see validateConfig).
+ * the security policy aspect and its waivers (stacks/waivers.ts: the kit's and the environment's). The config must already be valid (see validateConfig).
  */
 export function buildStacks(app: App, config: PlatformConfig): PolicedStack[] {
-  const policed = (stack: TerraformStack, waivers: readonly PolicyWaiver[] = []): PolicedStack => ({ stack, policy: SecurityPolicy.applyTo(stack, waivers) });
+  const waivers = waiversByTarget(config);
+  const policed = (stack: TerraformStack): PolicedStack => ({ stack, policy: SecurityPolicy.applyTo(stack, waivers.get(stack.node.id) ?? []) });
   const stacks = [policed(new StateBootstrapStack(app, 'state-bootstrap', config))];
   for (const name of ENVIRONMENT_NAMES) {
     const env = config.environments[name];
     const props = { env, state: config.state, repository: config.repository };
     const platform = new PlatformStack(app, `platform-${name}`, props);
-    stacks.push(policed(platform, env.waivers), policed(new WorkloadStack(app, `workload-${name}`, { ...props, platform }), env.waivers));
+    stacks.push(policed(platform), policed(new WorkloadStack(app, `workload-${name}`, { ...props, platform })));
   }
   return stacks;
 }

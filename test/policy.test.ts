@@ -7,7 +7,9 @@ import { ContainerRegistry as AzurermContainerRegistry, ContainerRegistryConfig 
 import { KubernetesCluster as AzurermKubernetesCluster, KubernetesClusterConfig } from '@cdktf/provider-azurerm/lib/kubernetes-cluster';
 import { KubernetesClusterNodePool } from '@cdktf/provider-azurerm/lib/kubernetes-cluster-node-pool';
 import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
-import { POLICY_RULES, SecurityPolicy } from '../constructs/policy';
+import { POLICY_RULES, POLICY_RULE_IDS, SecurityPolicy } from '../constructs/policy';
+import { KIT_WAIVERS, waiversByTarget } from '../stacks/waivers';
+import { validateConfig } from '../stacks/validate-config';
 import { ContainerRegistry } from '../constructs/container-registry';
 import { KubernetesCluster } from '../constructs/kubernetes-cluster';
 import { buildStacks } from '../stacks/app';
@@ -148,19 +150,24 @@ describe('the shipped environments and waivers', () => {
     const report = build(config);
     expect(report.problems).toEqual([]);
     expect(report.waived).toEqual(
-      config.environments.dev.waivers.map((w) => expect.stringMatching(new RegExp(`^platform-dev (registry|cluster)/resource \\[${w.rule}\\] waived: ${w.reason}$`))),
+      config.environments.dev.waivers.filter((w) => POLICY_RULE_IDS.has(w.rule)).map((w) => expect.stringMatching(new RegExp(`^platform-dev (registry|cluster)/resource \\[${w.rule}\\] waived: ${w.reason}$`))),
     );
   });
 
   test('without its waivers, dev fails with one finding per waived rule', () => {
     const c = configCopy();
     c.environments.dev.waivers = [];
+    // The fix names the Terraform argument and the construct prop (what a library user has); the stacks add the config path.
+    const waive = '; or waive it in environments.dev.waivers)';
     expect(build(c as PlatformConfig).problems).toEqual([
-      'platform-dev registry/resource [CKV_AZURE_165] requires Premium SKU with at least one geo-replication: add a replica region (registry.geoReplications in environments.ts)'
-        .replace('add a replica', 'use sku Premium and add a replica'),
-      'platform-dev cluster/resource [CKV_AZURE_6] requires API server restricted to authorized IP ranges, or a private cluster (CKV_AZURE_6/CKV_AZURE_115): set cluster.authorizedIpRanges or cluster.privateClusterEnabled in environments.ts',
-      'platform-dev cluster/resource [CKV_AZURE_170] requires a paid tier with the uptime SLA (Standard or Premium): set sku_tier = "Standard" (cluster.skuTier in environments.ts)',
+      'platform-dev registry/resource [CKV_AZURE_165] requires Premium SKU with at least one geo-replication: set sku = "Premium" and add a georeplications block in another region (ContainerRegistry sku, geoReplications)' +
+        ` (config: environments.dev.registry.sku, environments.dev.registry.geoReplications${waive}`,
+      'platform-dev cluster/resource [CKV_AZURE_6] requires API server restricted to authorized IP ranges, or a private cluster (CKV_AZURE_6/CKV_AZURE_115): set api_server_access_profile.authorized_ip_ranges or private_cluster_enabled = true (KubernetesCluster authorizedIpRanges, privateClusterEnabled)' +
+        ` (config: environments.dev.cluster.authorizedIpRanges, environments.dev.cluster.privateClusterEnabled${waive}`,
+      'platform-dev cluster/resource [CKV_AZURE_170] requires a paid tier with the uptime SLA (Standard or Premium): set sku_tier = "Standard" (KubernetesCluster skuTier)' +
+        ` (config: environments.dev.cluster.skuTier${waive}`,
     ]);
+    for (const rule of POLICY_RULES) expect(rule.fix).not.toMatch(/environments\.ts|environments\./);
   });
 
   test('a waiver that matches nothing is a problem, so stale waivers do not linger', () => {
@@ -181,7 +188,7 @@ describe('main.ts', () => {
   test('prints the dev waivers on every synth', () => {
     const result = run();
     expect(result.status).toBe(0);
-    expect(result.stdout.trim().split('\n')).toEqual(config.environments.dev.waivers.map((w) => expect.stringContaining(`[${w.rule}] waived: ${w.reason}`)));
+    expect(result.stdout.trim().split('\n')).toEqual(config.environments.dev.waivers.filter((w) => POLICY_RULE_IDS.has(w.rule)).map((w) => expect.stringContaining(`[${w.rule}] waived: ${w.reason}`)));
     rmSync(join(dir, 'cdktf.out'), { recursive: true, force: true });
   });
 
@@ -194,11 +201,53 @@ describe('main.ts', () => {
       expect(result.status).toBe(1);
       expect(result.stderr).toBe(
         'Invalid security policy (constructs/policy.ts): 1 problem\n' +
-          '  - platform-dev cluster/resource [CKV_AZURE_170] requires a paid tier with the uptime SLA (Standard or Premium): set sku_tier = "Standard" (cluster.skuTier in environments.ts)\n',
+          '  - platform-dev cluster/resource [CKV_AZURE_170] requires a paid tier with the uptime SLA (Standard or Premium): set sku_tier = "Standard" (KubernetesCluster skuTier)' +
+          ' (config: environments.dev.cluster.skuTier; or waive it in environments.dev.waivers)\n',
       );
       expect(existsSync(join(dir, 'cdktf.out'))).toBe(false);
     } finally {
       writeFileSync(file, original);
     }
+  });
+});
+
+describe('one source of waivers, for the synth-time policy and for Checkov', () => {
+  test('each stack and rendered chart gets the kit waivers for its kind and its environment\'s own', () => {
+    const byTarget = waiversByTarget(config);
+    const kit = (kind: string) => KIT_WAIVERS.filter((w) => w.targets.includes(kind as never)).map(({ rule, reason }) => ({ rule, reason }));
+    expect(byTarget.get('state-bootstrap')).toEqual(kit('state-bootstrap'));
+    for (const [name, env] of Object.entries(config.environments)) {
+      const own = env.waivers.map(({ rule, reason }) => ({ rule, reason }));
+      expect(byTarget.get(`platform-${name}`)).toEqual([...kit('platform'), ...own]);
+      expect(byTarget.get(`workload-${name}`)).toEqual([...kit('workload'), ...own]);
+      expect(byTarget.get(`chart-${name}`)).toEqual([...kit('chart'), ...own]);
+    }
+  });
+
+  test('the policy aspect of each stack holds exactly that list', () => {
+    const byTarget = waiversByTarget(config);
+    for (const { stack, policy } of buildStacks(new App({ outdir: mkdtempSync(join(tmpdir(), 'policy-')) }), config)) {
+      expect((policy as unknown as { waivers: unknown }).waivers).toEqual(byTarget.get(stack.node.id));
+    }
+  });
+
+  test('every kit waiver has a reason and a Checkov ID, once per target', () => {
+    const seen = new Set<string>();
+    for (const w of KIT_WAIVERS) {
+      expect(w.rule).toMatch(/^CKV2?_[A-Z0-9]+_\d+$/);
+      expect(w.reason.length).toBeGreaterThan(20);
+      for (const t of w.targets) {
+        expect(seen.has(`${t}/${w.rule}`)).toBe(false);
+        seen.add(`${t}/${w.rule}`);
+      }
+    }
+  });
+
+  test('config waivers take any Checkov check ID, and refuse anything else', () => {
+    const c = configCopy();
+    c.environments.prod.waivers = [{ rule: 'CKV_K8S_99', reason: 'a Checkov-only check, judged by npm run verify' }, { rule: 'azure-6', reason: 'not a Checkov check ID at all' }];
+    expect(validateConfig(c as PlatformConfig)).toEqual([
+      expect.stringMatching(/^environments\.prod\.waivers\[1\]\.rule: "azure-6" is not allowed: a Checkov check ID such as CKV_AZURE_6; the synth-time policy implements CKV_AZURE_137, .*, and npm run verify runs the others$/),
+    ]);
   });
 });

@@ -751,6 +751,13 @@ describe('workflow scripts, run against stubbed CLIs', () => {
     expect(runStep(step, { STACK: 'platform-dev', SUMMARY_DIR: path.join(dir, 'out') }).status).not.toBe(0);
   });
 
+  maybe('a failed plan is recorded as its stack name in code marks', () => {
+    const step = (wf('infra-pr.yml').jobs.plan.steps ?? []).find((s) => s.name === 'Record a failed plan')!;
+    const result = runStep(step, { STACK: 'workload-dev', SUMMARY_DIR: path.join(dir, 'out') });
+    expect(result.status).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'out', 'workload-dev.md'), 'utf8')).toBe('`workload-dev`: **plan failed**, see the job log\n');
+  });
+
   maybe('the namespace step: cluster and resource group from the cluster_id output, namespace from the synthesized release', () => {
     const name: EnvironmentName = 'staging';
     expect((wf('infra-deploy.yml').jobs[`platform-${name}`].steps ?? []).some((s) => s.run === 'bash .github/scripts/create-app-namespace.sh')).toBe(true);

@@ -4,11 +4,15 @@
  * - the schema rejects the invalid values the chart must never deploy;
  * - every .Values path the templates use exists in values.yaml (and every value is used);
  * - the templates carry the pod hardening and workload identity settings.
+ * Where helm is installed (`npm run verify` puts it in .cache/tools/bin), `helm template` also renders the chart
+ * and the rendered objects are checked; without it those tests are skipped.
  */
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -64,6 +68,33 @@ function skeleton(file: string): JsonObject {
 /** Value at a dotted path of a parsed object, undefined when any segment is missing. */
 function at(obj: unknown, dotted: string): unknown {
   return dotted.split('.').reduce<unknown>((cur, key) => (isObject(cur) && key in cur ? cur[key] : undefined), obj);
+}
+
+/** The helm binary `npm run verify` installs, else one on PATH; undefined when there is none. */
+const HELM = [process.env.VERIFY_TOOLS_DIR, path.join(__dirname, '..', '.cache', 'tools')]
+  .filter((dir): dir is string => dir !== undefined)
+  .map((dir) => path.join(dir, 'bin', 'helm'))
+  .find((file) => fs.existsSync(file)) ?? (spawnSync('helm', ['version'], { encoding: 'utf8' }).status === 0 ? 'helm' : undefined);
+const withHelm = HELM ? it : it.skip;
+
+/** `helm template` of the chart with `values` as a values file (merged over values.yaml by Helm, schema-checked). */
+function helmTemplate(values: JsonObject): { status: number; stderr: string; objects: JsonObject[] } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chart-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'values.yaml'), stringify(values));
+    const run = spawnSync(HELM!, ['template', 'ai-app', CHART_DIR, '--namespace', 'production', '--values', path.join(dir, 'values.yaml')], { encoding: 'utf8' });
+    const objects = run.status === 0 ? parseAllDocuments(run.stdout).map((d) => d.toJSON() as JsonObject).filter((o) => o !== null) : [];
+    return { status: run.status ?? 1, stderr: run.stderr, objects };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+const CLIENT_ID = '6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b';
+/** The one rendered object of `kind`. */
+function objectOf(objects: JsonObject[], kind: string): JsonObject {
+  const found = objects.filter((o) => o.kind === kind);
+  if (found.length !== 1) throw new Error(`expected one ${kind}, got ${found.length}`);
+  return found[0]!;
 }
 
 describe('Chart.yaml', () => {
@@ -369,6 +400,11 @@ describe('templates', () => {
       expect(templates['deployment.yaml']).toMatch(/matchLabels:\n\s*\{\{- include "ai-app\.selectorLabels" \. \| nindent 6 \}\}/);
     });
 
+    it('mounts no API token in the pod or through the ServiceAccount (Checkov CKV_K8S_38)', () => {
+      expect(pod.automountServiceAccountToken).toBe(false);
+      expect(skeleton('serviceaccount.yaml').automountServiceAccountToken).toBe(false);
+    });
+
     it('labels the pod for Azure Workload Identity', () => {
       expect(at(deployment, 'spec.template.metadata.labels')).toEqual({ 'azure.workload.identity/use': 'true' });
       expect(templates['deployment.yaml']).toMatch(/^ {8}azure\.workload\.identity\/use: "true"$/m);
@@ -424,5 +460,23 @@ describe('templates', () => {
       host: '{{ $host | quote }}',
       http: { paths: [{ path: '{{ .Values.ingress.path | quote }}', pathType: 'Prefix', backend: { service: { name: '{{ include "ai-app.fullname" . }}', port: { name: 'http' } } } }] },
     }]);
+  });
+});
+
+describe('rendered by helm template', () => {
+  const values: JsonObject = { ...MINIMAL_OVERRIDE, serviceAccount: { workloadIdentityClientId: CLIENT_ID } };
+
+  withHelm('mounts no Kubernetes API token (Checkov CKV_K8S_38), and the pod still opts in to Azure Workload Identity', () => {
+    const { status, stderr, objects } = helmTemplate(values);
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    const deployment = objectOf(objects, 'Deployment');
+    const serviceAccount = objectOf(objects, 'ServiceAccount');
+    expect(at(deployment, 'spec.template.spec.automountServiceAccountToken')).toBe(false);
+    expect(serviceAccount.automountServiceAccountToken).toBe(false);
+    // The webhook injects its projected token for pods with this label whose ServiceAccount has the client ID.
+    expect(at(deployment, 'spec.template.metadata.labels')).toMatchObject({ 'azure.workload.identity/use': 'true' });
+    expect(at(deployment, 'spec.template.spec.serviceAccountName')).toBe('ai-app');
+    expect(at(serviceAccount, 'metadata.annotations')).toEqual({ 'azure.workload.identity/client-id': CLIENT_ID });
   });
 });

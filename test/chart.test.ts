@@ -109,7 +109,7 @@ describe('values.yaml contract', () => {
   it('has exactly the agreed structure and defaults', () => {
     expect(defaults).toStrictEqual({
       replicaCount: 2,
-      image: { repository: '', tag: '', pullPolicy: 'IfNotPresent' },
+      image: { repository: '', tag: '', pullPolicy: 'Always' },
       serviceAccount: { name: 'ai-app', workloadIdentityClientId: '', annotations: {} },
       podLabels: {},
       podAnnotations: {},
@@ -478,5 +478,10 @@ describe('rendered by helm template', () => {
     expect(at(deployment, 'spec.template.metadata.labels')).toMatchObject({ 'azure.workload.identity/use': 'true' });
     expect(at(deployment, 'spec.template.spec.serviceAccountName')).toBe('ai-app');
     expect(at(serviceAccount, 'metadata.annotations')).toEqual({ 'azure.workload.identity/client-id': CLIENT_ID });
+  });
+
+  withHelm('pulls the image on every pod start (Checkov CKV_K8S_15)', () => {
+    const containers = at(objectOf(helmTemplate(values).objects, 'Deployment'), 'spec.template.spec.containers') as JsonObject[];
+    expect(containers.map((c) => c.imagePullPolicy)).toEqual(['Always']);
   });
 });

@@ -52,6 +52,26 @@ export interface AppValues {
     readonly tlsSecretName?: string;
     readonly annotations?: Readonly<Record<string, string>>;
   };
+  /**
+   * The pods' NetworkPolicy: ingress only to the http port, from the release's namespace, `ingressNamespaces` and
+   * `ingressCidrs`; egress as `egress` allows.
+   * @default - enabled; other namespaces: app-routing-system (AKS's ingress controller); egress: DNS to kube-system and TCP 443
+   */
+  readonly networkPolicy?: {
+    readonly enabled?: boolean;
+    /** Label sets (matchLabels) of other namespaces allowed in; a namespace matching any one may connect. Never empty sets. */
+    readonly ingressNamespaces?: ReadonlyArray<Readonly<Record<string, string>>>;
+    /** CIDRs outside the cluster allowed in, e.g. a LoadBalancer Service's clients. @default - none */
+    readonly ingressCidrs?: readonly string[];
+    readonly egress?: {
+      /** Any destination and port: a weakening. @default false */
+      readonly allowAll?: boolean;
+      /** DNS to the cluster DNS pods. @default true */
+      readonly dns?: boolean;
+      /** TCP ports allowed to any destination. @default [443] */
+      readonly tcpPorts?: readonly number[];
+    };
+  };
   readonly env?: ReadonlyArray<{ readonly name: string; readonly value: string }>;
   readonly nodeSelector?: Readonly<Record<string, string>>;
 }
@@ -117,6 +137,22 @@ export function validateAppRelease(props: AppReleaseProps): string[] {
         if (q === undefined || !p.object(`values.resources.${kind}`, q)) continue;
         p.string(`values.resources.${kind}.cpu`, q.cpu, CPU, 'a CPU quantity such as 500m or "1"');
         p.string(`values.resources.${kind}.memory`, q.memory, MEMORY, 'a memory quantity such as 512Mi or 2Gi');
+      }
+    }
+    const np = values.networkPolicy;
+    if (np !== undefined && p.object('values.networkPolicy', np)) {
+      p.boolean('values.networkPolicy.enabled', np.enabled);
+      p.array('values.networkPolicy.ingressNamespaces', np.ingressNamespaces).forEach((labels, i) => {
+        // An empty label set selects every namespace: never what "allow the ingress controller's namespace" means.
+        if (p.object(`values.networkPolicy.ingressNamespaces[${i}]`, labels) && Object.keys(labels).length === 0) {
+          p.add(`values.networkPolicy.ingressNamespaces[${i}]: an empty label set would admit every namespace; name at least one label`);
+        }
+      });
+      p.array('values.networkPolicy.ingressCidrs', np.ingressCidrs);
+      if (np.egress !== undefined && p.object('values.networkPolicy.egress', np.egress)) {
+        p.boolean('values.networkPolicy.egress.allowAll', np.egress.allowAll);
+        p.boolean('values.networkPolicy.egress.dns', np.egress.dns);
+        p.array('values.networkPolicy.egress.tcpPorts', np.egress.tcpPorts).forEach((port, i) => p.integer(`values.networkPolicy.egress.tcpPorts[${i}]`, port, 1, 65535));
       }
     }
     const hpa = values.autoscaling;

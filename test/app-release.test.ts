@@ -71,10 +71,18 @@ describe('AppRelease validation', () => {
     ['pod disruption budget as text', { values: { podDisruptionBudget: { enabled: 'yes' as unknown as boolean } } }, 'values.podDisruptionBudget.enabled: must be true or false, got "yes"'],
     ['client id that is not a GUID', { values: { serviceAccount: { workloadIdentityClientId: 'app' } } }, 'values.serviceAccount.workloadIdentityClientId: "app" is not allowed: empty or a GUID'],
     ['timeout too long', { timeoutSeconds: 7200 }, 'timeoutSeconds: must be a whole number from 60 to 3600, got number 7200'],
+    ['a NetworkPolicy namespace label set that admits every namespace', { values: { networkPolicy: { ingressNamespaces: [{ team: 'web' }, {}] } } }, 'values.networkPolicy.ingressNamespaces[1]: an empty label set would admit every namespace'],
+    ['a NetworkPolicy egress port out of range', { values: { networkPolicy: { egress: { tcpPorts: [443, 70000] } } } }, 'values.networkPolicy.egress.tcpPorts[1]: must be a whole number from 1 to 65535, got number 70000'],
   ];
   test.each(cases)('%s', (_, props, message) => {
     expect(validateAppRelease({ ...base, ...props }).join('\n')).toContain(message);
     expect(errorOf(() => release(props))).toContain(message);
+  });
+
+  test('a NetworkPolicy with namespaces, CIDRs and egress ports is accepted and passed to the chart', () => {
+    const networkPolicy = { ingressNamespaces: [{ 'kubernetes.io/metadata.name': 'monitoring' }], ingressCidrs: ['203.0.113.0/24'], egress: { allowAll: false, dns: true, tcpPorts: [443, 5432] } };
+    expect(validateAppRelease({ ...base, values: { networkPolicy } })).toEqual([]);
+    expect(parse((release({ values: { networkPolicy } }).values as string[])[0]).networkPolicy).toEqual(networkPolicy);
   });
 
   test('a latest tag fails synthesis with one clear error', () => {

@@ -120,6 +120,12 @@ describe('values.yaml contract', () => {
       autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 5, targetCPUUtilizationPercentage: 70 },
       podDisruptionBudget: { enabled: true, minAvailable: 1 },
       ingress: { enabled: false, className: '', host: '', path: '/', tlsSecretName: '', annotations: {} },
+      networkPolicy: {
+        enabled: true,
+        ingressNamespaces: [{ 'kubernetes.io/metadata.name': 'app-routing-system' }],
+        ingressCidrs: [],
+        egress: { allowAll: false, dns: true, tcpPorts: [443] },
+      },
       securityContext: { runAsUser: 10001, runAsGroup: 10001 },
       env: [],
       nodeSelector: {},
@@ -196,6 +202,13 @@ describe('values.schema.json', () => {
       tolerations: [{ key: 'sku', operator: 'Equal', value: 'gpu', effect: 'NoSchedule' }],
     }],
     ['Helm globals passed by a parent chart', { global: { imageRegistry: 'x' } }],
+    ['a NetworkPolicy for a LoadBalancer and a monitoring namespace', { networkPolicy: {
+      ingressNamespaces: [{ 'kubernetes.io/metadata.name': 'app-routing-system' }, { 'kubernetes.io/metadata.name': 'monitoring', team: 'obs' }],
+      ingressCidrs: ['203.0.113.0/24', '2001:db8::/32'],
+      egress: { tcpPorts: [443, 5432] },
+    } }],
+    ['a NetworkPolicy with all egress allowed, or none', { networkPolicy: { egress: { allowAll: true, dns: false, tcpPorts: [] } } }],
+    ['no NetworkPolicy and no other namespace', { networkPolicy: { enabled: false, ingressNamespaces: [] } }],
   ])('accepts %s', (_name, override) => {
     expect(describeErrors(errorsOf(withOverride(override)))).toBe('');
   });
@@ -231,6 +244,15 @@ describe('values.schema.json', () => {
     ['ingress enabled without host', { ingress: { enabled: true } }, '/ingress/host', 'minLength'],
     ['env entry without value', { env: [{ name: 'A' }] }, '/env/0', 'required'],
     ['negative PDB minAvailable', { podDisruptionBudget: { minAvailable: -1 } }, '/podDisruptionBudget/minAvailable', null],
+    ['a namespace label set that matches every namespace', { networkPolicy: { ingressNamespaces: [{}] } }, '/networkPolicy/ingressNamespaces/0', 'minProperties'],
+    ['a namespace label value that is not a label value', { networkPolicy: { ingressNamespaces: [{ team: 'a b' }] } }, '/networkPolicy/ingressNamespaces/0/team', 'pattern'],
+    ['an ingress CIDR without a prefix length', { networkPolicy: { ingressCidrs: ['203.0.113.7'] } }, '/networkPolicy/ingressCidrs/0', 'anyOf'],
+    ['an ingress CIDR with a bad octet', { networkPolicy: { ingressCidrs: ['203.0.113.256/32'] } }, '/networkPolicy/ingressCidrs/0', 'anyOf'],
+    ['egress TCP port 0', { networkPolicy: { egress: { tcpPorts: [0] } } }, '/networkPolicy/egress/tcpPorts/0', 'minimum'],
+    ['egress TCP port as text', { networkPolicy: { egress: { tcpPorts: ['https'] } } }, '/networkPolicy/egress/tcpPorts/0', 'type'],
+    ['unknown networkPolicy key', { networkPolicy: { podSelector: {} } }, '/networkPolicy', 'additionalProperties'],
+    ['unknown egress key', { networkPolicy: { egress: { cidrs: ['0.0.0.0/0'] } } }, '/networkPolicy/egress', 'additionalProperties'],
+    ['networkPolicy.enabled as text', { networkPolicy: { enabled: 'true' } }, '/networkPolicy/enabled', 'type'],
   ])('rejects %s', (_name, override, instancePath, keyword) => {
     const errors = errorsOf(withOverride(override));
     const hits = errors.filter((e) => e.instancePath === instancePath && (keyword === null || e.keyword === keyword));
@@ -264,7 +286,7 @@ describe('values.schema.json', () => {
 describe('templates', () => {
   it('contain the expected files', () => {
     expect(templateFiles).toEqual(
-      expect.arrayContaining(['_helpers.tpl', 'deployment.yaml', 'service.yaml', 'serviceaccount.yaml', 'hpa.yaml', 'pdb.yaml', 'ingress.yaml']),
+      expect.arrayContaining(['_helpers.tpl', 'deployment.yaml', 'service.yaml', 'serviceaccount.yaml', 'hpa.yaml', 'pdb.yaml', 'ingress.yaml', 'networkpolicy.yaml']),
     );
   });
 
@@ -337,7 +359,7 @@ describe('templates', () => {
 
   it('each manifest template has the expected apiVersion and kind', () => {
     const kinds = Object.fromEntries(
-      ['deployment.yaml', 'service.yaml', 'serviceaccount.yaml', 'hpa.yaml', 'pdb.yaml', 'ingress.yaml'].map((f) => {
+      ['deployment.yaml', 'service.yaml', 'serviceaccount.yaml', 'hpa.yaml', 'pdb.yaml', 'ingress.yaml', 'networkpolicy.yaml'].map((f) => {
         const doc = skeleton(f);
         return [f, `${String(doc.apiVersion)} ${String(doc.kind)}`];
       }),
@@ -349,6 +371,7 @@ describe('templates', () => {
       'hpa.yaml': 'autoscaling/v2 HorizontalPodAutoscaler',
       'pdb.yaml': 'policy/v1 PodDisruptionBudget',
       'ingress.yaml': 'networking.k8s.io/v1 Ingress',
+      'networkpolicy.yaml': 'networking.k8s.io/v1 NetworkPolicy',
     });
   });
 
@@ -452,6 +475,16 @@ describe('templates', () => {
     });
   });
 
+  it('gate the NetworkPolicy on its flag; it selects the pods by their selector labels, ingress to the http port only', () => {
+    expect(templates['networkpolicy.yaml']!.split('\n')[0]).toBe('{{- if .Values.networkPolicy.enabled }}');
+    const policy = skeleton('networkpolicy.yaml');
+    expect(templates['networkpolicy.yaml']).toMatch(/podSelector:\n\s*matchLabels:\n\s*\{\{- include "ai-app\.selectorLabels" \. \| nindent 6 \}\}/);
+    expect(at(policy, 'spec.policyTypes')).toEqual(['Ingress', 'Egress']);
+    const ingress = at(policy, 'spec.ingress') as JsonObject[];
+    expect(ingress).toHaveLength(1);
+    expect(ingress[0]!.ports).toEqual([{ port: 'http', protocol: 'TCP' }]);
+  });
+
   it('gate the PodDisruptionBudget and the Ingress on their enabled flags', () => {
     expect(templates['pdb.yaml']!.split('\n')[0]).toBe('{{- if .Values.podDisruptionBudget.enabled }}');
     expect(templates['ingress.yaml']!.split('\n')[0]).toBe('{{- if .Values.ingress.enabled }}');
@@ -478,6 +511,60 @@ describe('rendered by helm template', () => {
     expect(at(deployment, 'spec.template.metadata.labels')).toMatchObject({ 'azure.workload.identity/use': 'true' });
     expect(at(deployment, 'spec.template.spec.serviceAccountName')).toBe('ai-app');
     expect(at(serviceAccount, 'metadata.annotations')).toEqual({ 'azure.workload.identity/client-id': CLIENT_ID });
+  });
+
+  withHelm('a NetworkPolicy selects exactly the pods (Checkov CKV2_K8S_6): ingress to the http port from this namespace and the ingress controller\'s, egress DNS and HTTPS', () => {
+    const { objects } = helmTemplate(values);
+    const policy = objectOf(objects, 'NetworkPolicy');
+    const podLabels = at(objectOf(objects, 'Deployment'), 'spec.template.metadata.labels') as JsonObject;
+    const selector = at(policy, 'spec.podSelector.matchLabels') as JsonObject;
+    expect(selector).toEqual(at(objectOf(objects, 'Deployment'), 'spec.selector.matchLabels'));
+    expect(podLabels).toMatchObject(selector);
+    // "http" is the container's port name, so the rule follows containerPort.
+    const containers = at(objectOf(objects, 'Deployment'), 'spec.template.spec.containers') as JsonObject[];
+    expect(containers[0]!.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+    expect(policy.spec).toEqual({
+      podSelector: { matchLabels: selector },
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: [{
+        from: [{ podSelector: {} }, { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'app-routing-system' } } }],
+        ports: [{ port: 'http', protocol: 'TCP' }],
+      }],
+      egress: [
+        {
+          to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+          ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }],
+        },
+        { ports: [{ port: 443, protocol: 'TCP' }] },
+      ],
+    });
+  });
+
+  withHelm('NetworkPolicy options: more namespaces and CIDRs in; egress all, or none; or no policy', () => {
+    const custom = helmTemplate({ ...values, networkPolicy: {
+      ingressNamespaces: [{ 'kubernetes.io/metadata.name': 'app-routing-system' }, { 'kubernetes.io/metadata.name': 'monitoring' }],
+      ingressCidrs: ['203.0.113.0/24'],
+      egress: { tcpPorts: [443, 5432] },
+    } }).objects;
+    expect(at(objectOf(custom, 'NetworkPolicy'), 'spec.ingress')).toEqual([{
+      from: [
+        { podSelector: {} },
+        { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'app-routing-system' } } },
+        { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
+        { ipBlock: { cidr: '203.0.113.0/24' } },
+      ],
+      ports: [{ port: 'http', protocol: 'TCP' }],
+    }]);
+    expect((at(objectOf(custom, 'NetworkPolicy'), 'spec.egress') as JsonObject[])[1]).toEqual({ ports: [{ port: 443, protocol: 'TCP' }, { port: 5432, protocol: 'TCP' }] });
+
+    const all = helmTemplate({ ...values, networkPolicy: { egress: { allowAll: true } } }).objects;
+    expect(at(objectOf(all, 'NetworkPolicy'), 'spec.egress')).toEqual([{}]);
+    // No rule at all: with Egress in policyTypes, no connection out is allowed.
+    const none = helmTemplate({ ...values, networkPolicy: { ingressNamespaces: [], egress: { dns: false, tcpPorts: [] } } }).objects;
+    expect(at(objectOf(none, 'NetworkPolicy'), 'spec.egress') ?? []).toEqual([]);
+    expect((at(objectOf(none, 'NetworkPolicy'), 'spec.ingress') as JsonObject[])[0]!.from).toEqual([{ podSelector: {} }]);
+
+    expect(helmTemplate({ ...values, networkPolicy: { enabled: false } }).objects.filter((o) => o.kind === 'NetworkPolicy')).toEqual([]);
   });
 
   withHelm('pulls the image on every pod start (Checkov CKV_K8S_15)', () => {

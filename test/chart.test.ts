@@ -90,6 +90,8 @@ function helmTemplate(values: JsonObject): { status: number; stderr: string; obj
   }
 }
 const CLIENT_ID = '6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b';
+const DIGEST_HEX = '2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881';
+const DIGEST = `sha256:${DIGEST_HEX}`;
 /** The one rendered object of `kind`. */
 function objectOf(objects: JsonObject[], kind: string): JsonObject {
   const found = objects.filter((o) => o.kind === kind);
@@ -109,7 +111,7 @@ describe('values.yaml contract', () => {
   it('has exactly the agreed structure and defaults', () => {
     expect(defaults).toStrictEqual({
       replicaCount: 2,
-      image: { repository: '', tag: '', pullPolicy: 'Always' },
+      image: { repository: '', tag: '', digest: '', pullPolicy: 'Always' },
       serviceAccount: { name: 'ai-app', workloadIdentityClientId: '', annotations: {} },
       podLabels: {},
       podAnnotations: {},
@@ -202,6 +204,7 @@ describe('values.schema.json', () => {
       tolerations: [{ key: 'sku', operator: 'Equal', value: 'gpu', effect: 'NoSchedule' }],
     }],
     ['Helm globals passed by a parent chart', { global: { imageRegistry: 'x' } }],
+    ['an image digest', { image: { digest: DIGEST } }],
     ['a NetworkPolicy for a LoadBalancer and a monitoring namespace', { networkPolicy: {
       ingressNamespaces: [{ 'kubernetes.io/metadata.name': 'app-routing-system' }, { 'kubernetes.io/metadata.name': 'monitoring', team: 'obs' }],
       ingressCidrs: ['203.0.113.0/24', '2001:db8::/32'],
@@ -224,7 +227,14 @@ describe('values.schema.json', () => {
     ['image.tag with inner whitespace', { image: { tag: 'abc def' } }, '/image/tag', 'pattern'],
     ['numeric image.tag (unquoted all-digit SHA)', { image: { tag: 1234567 } }, '/image/tag', 'type'],
     ['bad image.pullPolicy', { image: { pullPolicy: 'Sometimes' } }, '/image/pullPolicy', 'enum'],
-    ['unknown image key', { image: { digest: 'sha256:abc' } }, '/image', 'additionalProperties'],
+    ['unknown image key', { image: { sha: '3f2c1ab' } }, '/image', 'additionalProperties'],
+    ['image.digest too short', { image: { digest: 'sha256:abc' } }, '/image/digest', 'anyOf'],
+    ['image.digest in upper case', { image: { digest: `sha256:${DIGEST_HEX.toUpperCase()}` } }, '/image/digest', 'anyOf'],
+    ['image.digest without the algorithm', { image: { digest: DIGEST_HEX } }, '/image/digest', 'anyOf'],
+    ['image.digest of another algorithm', { image: { digest: `sha512:${DIGEST_HEX}` } }, '/image/digest', 'anyOf'],
+    ['image.digest with the repository', { image: { digest: `example.azurecr.io/ai-app@sha256:${DIGEST_HEX}` } }, '/image/digest', 'anyOf'],
+    ['image.digest with a trailing newline', { image: { digest: `sha256:${DIGEST_HEX}\n` } }, '/image/digest', 'anyOf'],
+    ['image.digest as null-like text', { image: { digest: 'none' } }, '/image/digest', 'anyOf'],
     ['replicaCount 0', { replicaCount: 0 }, '/replicaCount', 'minimum'],
     ['autoscaling.minReplicas 0', { autoscaling: { minReplicas: 0 } }, '/autoscaling/minReplicas', 'minimum'],
     ['autoscaling.minReplicas above the documented cap', { autoscaling: { minReplicas: 101, maxReplicas: 200 } }, '/autoscaling/minReplicas', 'maximum'],
@@ -417,7 +427,10 @@ describe('templates', () => {
 
     it('uses the immutable image reference and the ServiceAccount', () => {
       expect(container.image).toBe('{{ include "ai-app.image" . | quote }}');
-      expect(templates['_helpers.tpl']).toMatch(/define "ai-app\.image"[\s\S]*?printf "%s:%s" \.Values\.image\.repository \(toString \.Values\.image\.tag\)/);
+      // By digest when one is set, else by tag.
+      expect(templates['_helpers.tpl']).toMatch(
+        /define "ai-app\.image" -\}\}\n\{\{- if \.Values\.image\.digest \}\}\n\{\{- printf "%s@%s" \.Values\.image\.repository \.Values\.image\.digest \}\}\n\{\{- else \}\}\n\{\{- printf "%s:%s" \.Values\.image\.repository \(toString \.Values\.image\.tag\) \}\}\n\{\{- end \}\}/,
+      );
       expect(pod.serviceAccountName).toBe('{{ include "ai-app.serviceAccountName" . }}');
       expect(at(deployment, 'spec.selector.matchLabels')).toBeNull(); // selectorLabels include
       expect(templates['deployment.yaml']).toMatch(/matchLabels:\n\s*\{\{- include "ai-app\.selectorLabels" \. \| nindent 6 \}\}/);
@@ -451,6 +464,7 @@ describe('templates', () => {
     expect(validateBody).toMatch(/if eq \(lower \$tag\) "latest" \}\}\n\{\{- fail "image\.tag must not be \\"latest\\"/);
     expect(validateBody).toMatch(/if lt \(int \.Values\.autoscaling\.maxReplicas\) \(int \.Values\.autoscaling\.minReplicas\) \}\}\n\{\{- fail /);
     expect(validateBody).toMatch(/fail "image\.repository is required/);
+    expect(validateBody).toContain('{{- if not (regexMatch "^sha256:[a-f0-9]{64}$" (toString .)) }}\n{{- fail (printf "image.digest %q is not a digest');
   });
 
   it('annotate the ServiceAccount with the workload identity client ID only when it is set', () => {
@@ -565,6 +579,40 @@ describe('rendered by helm template', () => {
     expect((at(objectOf(none, 'NetworkPolicy'), 'spec.ingress') as JsonObject[])[0]!.from).toEqual([{ podSelector: {} }]);
 
     expect(helmTemplate({ ...values, networkPolicy: { enabled: false } }).objects.filter((o) => o.kind === 'NetworkPolicy')).toEqual([]);
+  });
+
+  withHelm('with image.digest, the image is repository@sha256:... (Checkov CKV_K8S_43) and the tag stays as the version label', () => {
+    const { status, stderr, objects } = helmTemplate({ ...values, image: { repository: 'example.azurecr.io/ai-app', tag: '0123abc', digest: DIGEST } });
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    const deployment = objectOf(objects, 'Deployment');
+    const containers = at(deployment, 'spec.template.spec.containers') as JsonObject[];
+    expect(containers.map((c) => c.image)).toEqual([`example.azurecr.io/ai-app@${DIGEST}`]);
+    expect(at(deployment, 'spec.template.metadata.labels')).toMatchObject({ 'app.kubernetes.io/version': '0123abc' });
+    expect(at(deployment, 'metadata.labels')).toMatchObject({ 'app.kubernetes.io/version': '0123abc' });
+  });
+
+  withHelm('without a digest, the image is repository:tag', () => {
+    const containers = at(objectOf(helmTemplate(values).objects, 'Deployment'), 'spec.template.spec.containers') as JsonObject[];
+    expect(containers.map((c) => c.image)).toEqual(['example.azurecr.io/ai-app:0123abc']);
+  });
+
+  withHelm('Helm refuses a malformed digest through the schema, and the template guard refuses it without the schema', () => {
+    for (const digest of ['sha256:abc', `sha256:${DIGEST_HEX.toUpperCase()}`, DIGEST_HEX, `sha512:${DIGEST_HEX}`]) {
+      const run = helmTemplate({ ...values, image: { ...(values.image as JsonObject), digest } });
+      expect(run.status).not.toBe(0);
+      expect(run.stderr).toContain("image.digest: Does not match pattern '^sha256:[a-f0-9]{64}$'");
+      expect(run.stderr).not.toMatch(/image\.(repository|tag)/);
+    }
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chart-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'values.yaml'), stringify({ ...values, image: { ...(values.image as JsonObject), digest: 'sha256:abc' } }));
+      const run = spawnSync(HELM!, ['template', 'ai-app', CHART_DIR, '--skip-schema-validation', '--values', path.join(dir, 'values.yaml')], { encoding: 'utf8' });
+      expect(run.status).not.toBe(0);
+      expect(run.stderr).toContain('image.digest "sha256:abc" is not a digest');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   withHelm('pulls the image on every pod start (Checkov CKV_K8S_15)', () => {

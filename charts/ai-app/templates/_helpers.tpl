@@ -61,10 +61,14 @@ ServiceAccount name.
 {{- end }}
 
 {{/*
-Image reference <repository>:<tag>.
+Image reference: <repository>@<digest> when a digest is set (the tag stays in the version label), else <repository>:<tag>.
 */}}
 {{- define "ai-app.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
 {{- printf "%s:%s" .Values.image.repository (toString .Values.image.tag) }}
+{{- end }}
 {{- end }}
 
 {{/*
@@ -81,6 +85,11 @@ Renders nothing; calls fail on invalid values.
 {{- end }}
 {{- if eq (lower $tag) "latest" }}
 {{- fail "image.tag must not be \"latest\": use an immutable tag such as the git SHA" }}
+{{- end }}
+{{- with .Values.image.digest }}
+{{- if not (regexMatch "^sha256:[a-f0-9]{64}$" (toString .)) }}
+{{- fail (printf "image.digest %q is not a digest: sha256: and 64 lowercase hex digits, or empty" (toString .)) }}
+{{- end }}
 {{- end }}
 {{- if .Values.autoscaling.enabled }}
 {{- if lt (int .Values.autoscaling.maxReplicas) (int .Values.autoscaling.minReplicas) }}

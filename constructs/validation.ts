@@ -1,5 +1,5 @@
 import { Token } from 'cdktf';
-import { REGION_ALLOWED, isAzureRegion } from './regions';
+import { AZURE_REGIONS, REGION_ALLOWED, isAzureRegion, normalizeLocation } from './regions';
 
 /**
  * The one error that config validation and every construct throw: it lists every problem at once,
@@ -128,7 +128,8 @@ export class Problems {
     if (isToken(value)) return true;
     if (!this.string(field, value, /\S/, REGION_ALLOWED)) return false;
     if (!isAzureRegion(value)) {
-      this.add(`${field}: ${describe(value)} is not an Azure region; use ${REGION_ALLOWED}`);
+      const near = closest(normalizeLocation(value), AZURE_REGIONS);
+      this.add(`${field}: ${describe(value)} is not an Azure region${near ? ` (did you mean ${near}?)` : ''}; use ${REGION_ALLOWED}`);
       return false;
     }
     return true;
@@ -150,6 +151,39 @@ export class Problems {
       if (typeof v !== 'string' || v.length > 256) this.add(`${field}[${describe(k)}]: tag value must be a string of at most 256 characters`);
     }
   }
+}
+
+/** Edit distance between two strings (insertions, deletions, substitutions, adjacent swaps). */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/**
+ * The candidate a mistyped `word` most likely meant, for "did you mean ...?": the nearest by edit distance (case
+ * ignored), if it is within a third of the word's length (at least 1, at most 3 edits); else the one candidate the
+ * word abbreviates; otherwise undefined.
+ */
+export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  const w = word.toLowerCase();
+  const limit = Math.min(3, Math.max(1, Math.floor(w.length / 3)));
+  let best: { candidate: string; distance: number } | undefined;
+  for (const candidate of candidates) {
+    const distance = editDistance(w, candidate.toLowerCase());
+    if (distance <= limit && (best === undefined || distance < best.distance)) best = { candidate, distance };
+  }
+  if (best !== undefined) return best.candidate;
+  // An abbreviation (`repo` for `repository`): the one candidate that starts with the word.
+  const prefixed = [...candidates].filter((c) => w.length >= 3 && c.toLowerCase().startsWith(w));
+  return prefixed.length === 1 ? prefixed[0] : undefined;
 }
 
 /** A short, single-line description of a value for an error message (strings JSON-escaped, long ones cut). */

@@ -6,6 +6,7 @@ import { validateGithubEnvironment } from '../constructs/github-environment';
 import { validateRegistry } from '../constructs/container-registry';
 import { GUID, GUID_ALLOWED, Problems, describe } from '../constructs/validation';
 import { ENVIRONMENT_NAMES, EnvironmentConfig, PlatformConfig } from './environments';
+import { platformConfigSchema } from './config-schema';
 import { CHART_PATH, WORKSPACE_NAME, workspaceName, appValues, clusterProps, githubEnvironmentGovernanceProps, registryProps } from './props';
 
 const STORAGE_ACCOUNT = /^[a-z0-9]{3,24}$/;
@@ -19,6 +20,21 @@ const CONTAINER = /^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/;
  * so a rule is written once and a bad config is reported before any construct exists.
  */
 export function validateConfig(config: PlatformConfig): string[] {
+  // The shape first (unknown keys, missing fields, wrong kinds), from the schema the config's type comes from; then
+  // the rules on values. A field the shape check already reported is not reported again.
+  const shape: string[] = [];
+  platformConfigSchema.check(config, 'config', shape);
+  const shapeProblems = shape.map((problem) => problem.replace(/^config\./, ''));
+  const reported = shapeProblems.map((problem) => problem.slice(0, problem.indexOf(':')));
+  const covered = (problem: string) => {
+    const field = problem.slice(0, problem.indexOf(':'));
+    return reported.some((r) => field === r || field.startsWith(`${r}.`) || field.startsWith(`${r}[`));
+  };
+  return [...shapeProblems, ...validateValues(config).filter((problem) => !covered(problem))];
+}
+
+/** Every problem with the config's values, each prefixed with its path. */
+function validateValues(config: PlatformConfig): string[] {
   const p = new Problems();
   if (!p.object('config', config)) return p.list;
   checkRepository(p, 'repository', config.repository);

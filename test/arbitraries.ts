@@ -176,7 +176,11 @@ export const mutationSeedArb = (kinds: readonly MutationKind[] = KIND_WEIGHTS.ma
 const pick = <T>(list: readonly T[], n: number): T | undefined => (list.length === 0 ? undefined : list[n % list.length]);
 
 /** The concrete mutation a seed stands for on `base`, or undefined when `base` has no node the kind applies to. */
-export function buildMutation(base: unknown, nodes: readonly TreeNode[], s: MutationSeed): Mutation | undefined {
+/**
+ * One mutation of `base` from the seed. `closedObjects`: every object of the input has a fixed set of keys (the
+ * configuration's schema), so an added unknown key must be refused; construct props stay open to extra keys.
+ */
+export function buildMutation(base: unknown, nodes: readonly TreeNode[], s: MutationSeed, closedObjects = false): Mutation | undefined {
   const strings = nodes.filter((n) => typeof n.value === 'string');
   const numbers = nodes.filter((n) => typeof n.value === 'number');
   const arrays = nodes.filter((n) => Array.isArray(n.value));
@@ -251,7 +255,7 @@ export function buildMutation(base: unknown, nodes: readonly TreeNode[], s: Muta
       const key = pick(UNKNOWN_KEYS, s.b)!;
       if (Object.prototype.hasOwnProperty.call(node.value, key)) return undefined;
       const value = pick([...WRONG_VALUES.string, ...WRONG_VALUES.number, ...WRONG_VALUES.object], s.c);
-      return { kind: s.kind, path: [...node.path, key], value, strict: false };
+      return { kind: s.kind, path: [...node.path, key], value, strict: closedObjects };
     }
   }
 }
@@ -287,7 +291,7 @@ export interface MutatedCase<T> {
  * 1-3 non-interfering mutations of one of `bases`. Each base is walked once, up front; the generated case
  * carries its own copy, so the bases are never modified.
  */
-export function mutatedArb<T>(bases: readonly T[], kinds?: readonly MutationKind[], maxMutations = 3): fc.Arbitrary<MutatedCase<T>> {
+export function mutatedArb<T>(bases: readonly T[], kinds?: readonly MutationKind[], maxMutations = 3, closedObjects = false): fc.Arbitrary<MutatedCase<T>> {
   const walked = bases.map((b) => ({ base: b, nodes: nodesOf(b) }));
   return fc
     .record({ baseIndex: fc.nat({ max: bases.length - 1 }), seeds: fc.array(mutationSeedArb(kinds), { minLength: 1, maxLength: maxMutations }) })
@@ -295,7 +299,7 @@ export function mutatedArb<T>(bases: readonly T[], kinds?: readonly MutationKind
       const { base, nodes } = walked[baseIndex];
       const mutations: Mutation[] = [];
       for (const seed of seeds) {
-        const m = buildMutation(base, nodes, seed);
+        const m = buildMutation(base, nodes, seed, closedObjects);
         if (m && !mutations.some((other) => interferes(other.path, m.path, base))) mutations.push(m);
       }
       return { baseIndex, base, mutations, input: applyMutations(base, mutations), strict: mutations.some((m) => m.strict) };

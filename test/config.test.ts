@@ -55,9 +55,9 @@ describe('validateConfig', () => {
     c.environments.qa = { ...c.environments.dev };
     c.environments.dev.name = 'development';
     expect(validateConfig(c as unknown as PlatformConfig)).toEqual([
-      'environments.qa: unknown environment; allowed are dev, staging, prod',
-      'environments.dev.name: must be "dev" to match its key, got "development"',
-      'environments.staging: missing; every environment (dev, staging, prod) must be configured',
+      'environments.qa: unknown field; allowed: dev, staging, prod',
+      'environments.dev.name: must be one of "dev", "staging", "prod", got "development"',
+      'environments.staging: missing; it is required (an object)',
     ]);
   });
 
@@ -105,9 +105,9 @@ describe('validateConfig', () => {
     (c.environments.dev.app.podDisruptionBudget as { enabled: unknown }).enabled = 'x';
     c.environments.dev.app.podDisruptionBudget.minAvailable = -1;
     expect(validateConfig(c as PlatformConfig)).toEqual([
+      'environments.dev.app.podDisruptionBudget.enabled: must be true or false, got "x"',
       'environments.dev.app.serviceAccountName: "Bad_SA" is not allowed: a Kubernetes name: lowercase letters, digits, "-" or ".", alphanumeric at both ends',
       'environments.dev.app.podDisruptionBudget.minAvailable: must be a whole number from 1 to 1000, got number -1',
-      'environments.dev.app.podDisruptionBudget.enabled: must be true or false, got "x"',
     ]);
   });
 
@@ -117,10 +117,73 @@ describe('validateConfig', () => {
     c.environments.prod.cluster = 'big';
     c.state = undefined;
     expect(validateConfig(c as unknown as PlatformConfig)).toEqual([
-      'state: must be an object, got nothing',
+      'state: missing; it is required (an object)',
       'environments.dev.registry: must be an object, got null',
       'environments.prod.cluster: must be an object, got "big"',
     ]);
+  });
+});
+
+describe('the configuration\'s shape, from its one schema', () => {
+  test('an unknown key is refused with the closest known key (a typo no longer falls back to a default)', () => {
+    const c = configCopy() as unknown as { environments: Record<string, { registry: Record<string, unknown> }> };
+    const registry = c.environments.prod.registry;
+    registry.retentionDay = registry.retentionDays;
+    delete registry.retentionDays;
+    expect(validateConfig(c as unknown as PlatformConfig)).toEqual([
+      'environments.prod.registry.retentionDay: unknown field (did you mean retentionDays?); allowed: name, sku, geoReplications, zoneRedundancyEnabled, retentionDays, dataEndpointEnabled, publicNetworkAccessEnabled, allowedIpRanges',
+      'environments.prod.registry.retentionDays: missing; it is required (a number)',
+    ]);
+  });
+
+  test('unknown keys are refused at every level', () => {
+    const c = configCopy() as unknown as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    c.repo = 'x';
+    c.state.storageAcountName = 'x';
+    c.environments.dev.cluster.systemNodePool.maxPod = 50;
+    c.environments.staging.app.autoscaling.minReplica = 1;
+    c.environments.prod.github.reviewers.user = [1];
+    c.environments.prod.waivers.push({ rule: 'CKV_AZURE_1', reasons: 'x' });
+    const problems = validateConfig(c as unknown as PlatformConfig);
+    expect(problems).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^repo: unknown field \(did you mean repository\?\)/),
+      expect.stringMatching(/^state\.storageAcountName: unknown field \(did you mean storageAccountName\?\)/),
+      expect.stringMatching(/^environments\.dev\.cluster\.systemNodePool\.maxPod: unknown field \(did you mean maxPods\?\)/),
+      expect.stringMatching(/^environments\.staging\.app\.autoscaling\.minReplica: unknown field \(did you mean minReplicas\?\)/),
+      expect.stringMatching(/^environments\.prod\.github\.reviewers\.user: unknown field \(did you mean users\?\)/),
+      expect.stringMatching(/^environments\.prod\.waivers\[\d+\]\.reasons: unknown field \(did you mean reason\?\)/),
+      expect.stringMatching(/^environments\.prod\.waivers\[\d+\]\.reason: missing; it is required \(a string\)$/),
+    ]));
+    expect(problems.filter((p) => / \(did you mean /.test(p))).toHaveLength(6);
+  });
+
+  test('an unknown key unlike any known one gets no suggestion, only the allowed keys', () => {
+    const c = configCopy() as unknown as { state: Record<string, unknown> };
+    c.state.colour = 'blue';
+    expect(validateConfig(c as unknown as PlatformConfig)).toEqual(['state.colour: unknown field; allowed: subscriptionId, tenantId, resourceGroupName, storageAccountName, location']);
+  });
+
+  // Each of these once fell back silently to a construct default; removing userNodePool destroyed prod's user pool.
+  const required = [
+    'registry.sku', 'registry.zoneRedundancyEnabled', 'registry.retentionDays', 'registry.dataEndpointEnabled', 'registry.publicNetworkAccessEnabled',
+    'registry.allowedIpRanges', 'cluster.dnsPrefix', 'cluster.skuTier', 'cluster.userNodePool', 'cluster.privateClusterEnabled', 'app.replicaCount', 'tags',
+  ];
+  test.each(required)('a missing %s is refused', (field) => {
+    const c = configCopy() as unknown as { environments: Record<string, Record<string, unknown>> };
+    const parts = field.split('.');
+    const parent = parts.slice(0, -1).reduce<Record<string, unknown>>((o, k) => o[k] as Record<string, unknown>, c.environments.prod);
+    delete parent[parts[parts.length - 1]];
+    expect(validateConfig(c as unknown as PlatformConfig)).toEqual([expect.stringMatching(new RegExp(`^environments\\.prod\\.${field.replace('.', '\\.')}: missing; it is required \\(`))]);
+  });
+
+  test('a misspelled region gets a suggestion', () => {
+    const c = configCopy();
+    c.environments.staging.location = 'westeruope';
+    c.environments.prod.registry.geoReplications = [{ location: 'Korea Centrl' }];
+    expect(validateConfig(c as PlatformConfig)).toEqual(expect.arrayContaining([
+      'environments.staging.location: "westeruope" is not an Azure region (did you mean westeurope?); use an Azure region name such as koreacentral or japaneast',
+      'environments.prod.registry.geoReplications[0].location: "Korea Centrl" is not an Azure region (did you mean koreacentral?); use an Azure region name such as koreacentral or japaneast',
+    ]));
   });
 });
 

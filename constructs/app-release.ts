@@ -14,6 +14,11 @@ export const IMAGE_TAG_CHARS = '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$';
 export const IMAGE_TAG = new RegExp(`^(?![Ll][Aa][Tt][Ee][Ss][Tt]$)${IMAGE_TAG_CHARS.slice(1)}`);
 export const IMAGE_TAG_ALLOWED = '1-128 letters, digits, "_", "." or "-" (a git SHA such as 3f2c1ab), never "latest" or empty';
 
+/** An image digest as the registry reports it (`docker inspect` RepoDigests): `sha256:` and 64 lowercase hex digits. RE2-compatible, and the pattern the chart's values.schema.json uses. */
+export const IMAGE_DIGEST_PATTERN = '^sha256:[a-f0-9]{64}$';
+export const IMAGE_DIGEST = new RegExp(IMAGE_DIGEST_PATTERN);
+export const IMAGE_DIGEST_ALLOWED = '"sha256:" and 64 lowercase hex digits, the pushed image\'s digest';
+
 export interface ResourceQuantities {
   /** CPU, for example `500m` or `"1"`. */
   readonly cpu: string;
@@ -83,8 +88,16 @@ export interface AppReleaseProps {
   readonly releaseName: string;
   /** Namespace of the release. */
   readonly namespace: string;
-  /** The image: `repository` without a tag, and an immutable `tag` (never `latest`). Either may be a token. */
-  readonly image: { readonly repository: string; readonly tag: string };
+  /**
+   * The image: `repository` without a tag, an immutable `tag` (never `latest`) and, optionally, the pushed `digest`.
+   * With a digest the pods run `repository@digest` and the tag is kept as the version label. Any of them may be a token.
+   */
+  readonly image: {
+    readonly repository: string;
+    readonly tag: string;
+    /** `sha256:<64 hex>` of the pushed image. @default - the image is pulled by tag */
+    readonly digest?: string;
+  };
   /** Chart values other than the image. @default - the chart's defaults */
   readonly values?: AppValues;
   /** Create the namespace on first install (needs rights to create namespaces). @default true */
@@ -112,6 +125,7 @@ export function validateAppRelease(props: AppReleaseProps): string[] {
   if (p.object('image', props.image)) {
     p.string('image.repository', props.image.repository, IMAGE_REPOSITORY, 'registry/name without a tag, at most 255 characters, for example myacr.azurecr.io/ai-app');
     p.string('image.tag', props.image.tag, IMAGE_TAG, IMAGE_TAG_ALLOWED);
+    p.optionalString('image.digest', props.image.digest, IMAGE_DIGEST, IMAGE_DIGEST_ALLOWED);
   }
   p.boolean('createNamespace', props.createNamespace);
   p.optionalInteger('timeoutSeconds', props.timeoutSeconds, 60, 3600);
@@ -173,7 +187,7 @@ export function validateAppRelease(props: AppReleaseProps): string[] {
 /**
  * The application's Helm release from a local chart: atomic (a failed upgrade rolls back), cleans up on
  * failure, waits for the rollout, bounded history. Values are serialized from a typed object; the image tag
- * is refused at synth time when it is `latest` or empty.
+ * is refused at synth time when it is `latest` or empty, and a digest when it is not `sha256:<64 hex>`.
  */
 export class AppRelease extends Construct {
   public readonly resource: Release;
@@ -184,7 +198,8 @@ export class AppRelease extends Construct {
     super(scope, id);
     throwIfInvalid(`Helm release "${this.node.path}"`, validateAppRelease(props));
     const chart = new TerraformAsset(this, 'chart', { path: props.chartPath, type: AssetType.DIRECTORY });
-    this.values = { ...props.values, image: { repository: props.image.repository, tag: props.image.tag } };
+    const { repository, tag, digest } = props.image;
+    this.values = { ...props.values, image: { repository, tag, ...(digest === undefined ? {} : { digest }) } };
     this.resource = new Release(this, 'resource', {
       name: props.releaseName,
       namespace: props.namespace,

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { TerraformVariable } from 'cdktf';
 import { parse } from 'yaml';
-import { AppRelease, AppReleaseProps, validateAppRelease } from '../constructs/app-release';
+import { readFileSync } from 'node:fs';
+import { AppRelease, AppReleaseProps, IMAGE_DIGEST_PATTERN, validateAppRelease } from '../constructs/app-release';
 import { WorkloadIdentity, validateWorkloadIdentity } from '../constructs/workload-identity';
 import { errorOf, only, ref, synthScope } from './helpers';
 
@@ -12,6 +13,7 @@ const base: AppReleaseProps = {
   namespace: 'production',
   image: { repository: 'acrexample.azurecr.io/ai-app', tag: '3f2c1ab' },
 };
+const DIGEST = 'sha256:2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881';
 const release = (props: Partial<AppReleaseProps> = {}) =>
   only(synthScope((scope) => new AppRelease(scope, 'app', { ...base, ...props })), 'helm_release');
 
@@ -50,6 +52,25 @@ describe('AppRelease', () => {
     expect(parse((only(tf, 'helm_release').values as string[])[0]).image.tag).toBe('${var.image_tag}');
   });
 
+  test('a digest is passed to the chart next to the tag; without one the values have no digest key', () => {
+    const image = { ...base.image, digest: DIGEST };
+    expect(parse((release({ image }).values as string[])[0]).image).toEqual({ repository: 'acrexample.azurecr.io/ai-app', tag: '3f2c1ab', digest: DIGEST });
+    expect(parse((release().values as string[])[0]).image).toEqual({ repository: 'acrexample.azurecr.io/ai-app', tag: '3f2c1ab' });
+  });
+
+  test('a token digest is passed through for Terraform to resolve (not validated at synth)', () => {
+    const tf = synthScope((scope) => {
+      const digest = new TerraformVariable(scope, 'image_digest', { type: 'string' });
+      new AppRelease(scope, 'app', { ...base, image: { ...base.image, digest: digest.stringValue } });
+    });
+    expect(parse((only(tf, 'helm_release').values as string[])[0]).image.digest).toBe('${var.image_digest}');
+  });
+
+  test('the digest rule is the chart schema\'s', () => {
+    const schema = JSON.parse(readFileSync(join(CHART, 'values.schema.json'), 'utf8'));
+    expect(schema.properties.image.properties.digest.anyOf).toContainEqual({ pattern: IMAGE_DIGEST_PATTERN });
+  });
+
   test('options: namespace creation, timeout, history', () => {
     expect(release({ createNamespace: false, timeoutSeconds: 300, maxHistory: 3 })).toMatchObject({ create_namespace: false, timeout: 300, max_history: 3 });
   });
@@ -61,6 +82,11 @@ describe('AppRelease validation', () => {
     ['tag Latest', { image: { repository: base.image.repository, tag: 'Latest' } }, 'image.tag: "Latest" is not allowed'],
     ['empty tag', { image: { repository: base.image.repository, tag: '' } }, 'image.tag: "" is not allowed'],
     ['tag with a colon', { image: { repository: base.image.repository, tag: 'a:b' } }, 'image.tag: "a:b" is not allowed'],
+    ['digest too short', { image: { ...base.image, digest: 'sha256:abc' } }, 'image.digest: "sha256:abc" is not allowed: "sha256:" and 64 lowercase hex digits'],
+    ['digest in upper case', { image: { ...base.image, digest: DIGEST.replace('sha256', 'SHA256') } }, 'image.digest: "SHA256:2d711642b726b04401627ca9fbac32f5c8530fb1...'],
+    ['digest without the algorithm', { image: { ...base.image, digest: DIGEST.slice(7) } }, 'image.digest: "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4d..." (64 characters) is not allowed'],
+    ['digest with the repository', { image: { ...base.image, digest: `acrexample.azurecr.io/ai-app@${DIGEST}` } }, 'image.digest: "acrexample.azurecr.io/ai-app@sha256:'],
+    ['empty digest', { image: { ...base.image, digest: '' } }, 'image.digest: "" is not allowed'],
     ['repository with a tag', { image: { repository: 'acr.azurecr.io/app:v1', tag: 'v1' } }, 'image.repository: "acr.azurecr.io/app:v1" is not allowed: registry/name without a tag'],
     ['bad release name', { releaseName: 'AI_App' }, 'releaseName: "AI_App" is not allowed: 1-53 lowercase letters, digits or hyphens'],
     ['bad namespace', { namespace: 'Prod' }, 'namespace: "Prod" is not allowed: a Kubernetes namespace'],

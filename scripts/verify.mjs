@@ -134,11 +134,13 @@ function uuidFor(seed) {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 /**
- * The value a deploy would see for one `${...}` expression: var.image_tag is the commit SHA; a cross-stack output
- * is looked up in the producing stack and, when it is a computed attribute, replaced by a realistic value.
+ * The value a deploy would see for one `${...}` expression: var.image_tag is the commit SHA, var.image_digest the
+ * pushed image's digest (a fixed sha256: and 64 hex digits); a cross-stack output is looked up in the producing
+ * stack and, when it is a computed attribute, replaced by a realistic value.
  */
 function resolveExpression(expr, stack, allStacks, notes) {
   if (expr === 'var.image_tag') return IMAGE_TAG;
+  if (expr === 'var.image_digest') return `sha256:${createHash('sha256').update(IMAGE_TAG).digest('hex')}`;
   const m = /^data\.terraform_remote_state\.([^.]+)\.outputs\.(.+)$/.exec(expr);
   if (m) {
     const producer = allStacks.find((s) => m[1].endsWith(`-${s.name}`));

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { Fn, TerraformStack, TerraformVariable } from 'cdktf';
 import { HelmProvider } from '@cdktf/provider-helm/lib/provider';
-import { AppRelease, IMAGE_TAG_CHARS } from '../constructs/app-release';
+import { AppRelease, IMAGE_DIGEST_PATTERN, IMAGE_TAG_CHARS } from '../constructs/app-release';
 import { EnvironmentStackProps, PlatformStack, useAzureStateBackend } from './platform-stack';
 import { CHART_PATH, appValues } from './props';
 
@@ -17,11 +17,13 @@ export interface WorkloadStackProps extends EnvironmentStackProps {
  * `workload-<env>`: the application's Helm release on the environment's cluster. The helm provider is configured
  * from `platform-<env>`'s outputs (cross-stack references), never from a cluster created in the same run, and
  * authenticates with `kubelogin get-token` because the cluster has no local accounts.
- * Deploy: `cdktf deploy workload-<env> --var image_tag=<git sha>`.
+ * Deploy: `cdktf deploy workload-<env> --var image_tag=<git sha> --var image_digest=sha256:<digest of the pushed image>`.
+ * The pods run the image by digest; the tag labels the release for readability.
  */
 export class WorkloadStack extends TerraformStack {
   public readonly release: AppRelease;
   public readonly imageTag: TerraformVariable;
+  public readonly imageDigest: TerraformVariable;
 
   constructor(scope: Construct, name: string, props: WorkloadStackProps) {
     super(scope, name);
@@ -37,6 +39,18 @@ export class WorkloadStack extends TerraformStack {
           // Terraform's regex is RE2 (no lookahead), so "latest" is refused by a separate comparison.
           condition: `\${can(regex("${IMAGE_TAG_CHARS}", var.image_tag)) && lower(var.image_tag) != "latest"}`,
           errorMessage: 'image_tag must be an immutable tag such as the git SHA: 1-128 letters, digits, underscores, dots or hyphens, never latest and never empty.',
+        },
+      ],
+    });
+
+    this.imageDigest = new TerraformVariable(this, 'image_digest', {
+      type: 'string',
+      description: 'Digest of the image the app workflow pushed to this environment\'s registry (sha256:<64 hex>, from docker inspect RepoDigests). The pods run repository@digest.',
+      nullable: false,
+      validation: [
+        {
+          condition: `\${can(regex("${IMAGE_DIGEST_PATTERN}", var.image_digest))}`,
+          errorMessage: 'image_digest must be the pushed image\'s digest: sha256: followed by 64 lowercase hex digits.',
         },
       ],
     });
@@ -57,7 +71,11 @@ export class WorkloadStack extends TerraformStack {
       chartPath: CHART_PATH,
       releaseName: env.app.releaseName,
       namespace: env.app.namespace,
-      image: { repository: `${platform.registry.loginServer}/${env.app.imageName}`, tag: this.imageTag.stringValue },
+      image: {
+        repository: `${platform.registry.loginServer}/${env.app.imageName}`,
+        tag: this.imageTag.stringValue,
+        digest: this.imageDigest.stringValue,
+      },
       values: appValues(env, platform.appIdentity.clientId),
       // The app deploy identity may write only inside the namespace, and Helm's namespace creation fails with
       // Forbidden for it even when the namespace exists; the infrastructure deploy workflow creates it instead.

@@ -486,14 +486,26 @@ describe('commands match the synthesized app', () => {
     expect(problems).toEqual([]);
   });
 
-  test('app deploys: workload-<env> with image_tag = the commit SHA, a variable the stack declares', () => {
+  test('app deploys: workload-<env> with image_tag = the commit SHA and image_digest = the digest its own push captured, variables the stack declares', () => {
     const app = wf('app.yml');
     expect(app.env?.IMAGE_TAG).toBe('${{ github.sha }}');
     for (const name of ENVIRONMENT_NAMES) {
       const job = app.jobs[`deploy-${name}`];
-      const deploy = scripts(job).find((s) => s.includes('cdktf deploy'))!;
-      expect(deploy.trim()).toBe(`npx cdktf deploy workload-${name} --auto-approve --ignore-missing-stack-dependencies --var "image_tag=$IMAGE_TAG"`);
-      expect(Object.keys(stacks[`workload-${name}`].variable ?? {})).toContain('image_tag');
+      const steps = job.steps ?? [];
+      const deployIndex = steps.findIndex((s) => s.run?.includes('cdktf deploy') === true);
+      const pushIndex = steps.findIndex((s) => s.run?.includes('docker push') === true);
+      const deployStep = steps[deployIndex];
+      expect(String(deployStep.run).trim()).toBe(
+        `npx cdktf deploy workload-${name} --auto-approve --ignore-missing-stack-dependencies --var "image_tag=$IMAGE_TAG" --var "image_digest=$IMAGE_DIGEST"`,
+      );
+      expect(Object.keys(stacks[`workload-${name}`].variable ?? {})).toEqual(expect.arrayContaining(['image_tag', 'image_digest']));
+      // The digest comes from this job's push step, which runs before the deploy and writes it after `docker push`.
+      expect(steps[pushIndex].id).toBe('push');
+      expect(pushIndex).toBeLessThan(deployIndex);
+      expect(deployStep.env).toEqual({ IMAGE_DIGEST: '${{ steps.push.outputs.digest }}' });
+      expect(steps.filter((s) => s.id === 'push')).toHaveLength(1);
+      const pushScript = String(steps[pushIndex].run);
+      expect(pushScript.indexOf('echo "digest=$digest" >> "$GITHUB_OUTPUT"')).toBeGreaterThan(pushScript.indexOf('docker push "$target"'));
       const push = scripts(job).find((s) => s.includes('docker push'))!;
       expect(push).toContain('target="$ACR_LOGIN_SERVER/$IMAGE_NAME:$IMAGE_TAG"');
       expect(push).toMatch(/docker tag "\$LOCAL_IMAGE:\$IMAGE_TAG" "\$target"\n\s*docker push "\$target"/);
@@ -756,6 +768,39 @@ describe('workflow scripts, run against stubbed CLIs', () => {
     const result = runStep(step, { STACK: 'workload-dev', SUMMARY_DIR: path.join(dir, 'out') });
     expect(result.status).toBe(0);
     expect(fs.readFileSync(path.join(dir, 'out', 'workload-dev.md'), 'utf8')).toBe('`workload-dev`: **plan failed**, see the job log\n');
+  });
+
+  maybe('the push step outputs the digest the registry stored for the pushed repository, and fails without one', () => {
+    const digest = 'sha256:2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881';
+    stub('az');
+    // RepoDigests may also name other repositories the same image was pushed to; only this one counts.
+    const dockerWith = (repoDigests: string[]) =>
+      stub('docker', `[[ "$1" == inspect ]] && printf '%s\\n' ${repoDigests.map((d) => `'${d}'`).join(' ')}; exit 0`);
+    const step = (wf('app.yml').jobs['deploy-staging'].steps ?? []).find((s) => s.id === 'push')!;
+    const env = {
+      ACR_NAME: 'acrstaging', ACR_LOGIN_SERVER: 'acrstaging.azurecr.io', IMAGE_NAME: 'ai-app', IMAGE_DIR: dir,
+      LOCAL_IMAGE: 'ai-app', IMAGE_TAG: '3f786850e387550fdab836ed7e6dc881de23001b', GITHUB_OUTPUT: path.join(dir, 'output'),
+    };
+    dockerWith([`other.azurecr.io/ai-app@sha256:${'0'.repeat(64)}`, `acrstaging.azurecr.io/ai-app@${digest}`]);
+    const ok = runStep(step, env);
+    expect(ok.stderr).toBe('');
+    expect(ok.status).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'output'), 'utf8')).toBe(`digest=${digest}\n`);
+    const target = 'acrstaging.azurecr.io/ai-app:3f786850e387550fdab836ed7e6dc881de23001b';
+    expect(calls()).toEqual([
+      'az acr login --name acrstaging',
+      `docker load --input ${dir}/image.tar`,
+      `docker tag ai-app:3f786850e387550fdab836ed7e6dc881de23001b ${target}`,
+      `docker push ${target}`,
+      `docker inspect --format {{range .RepoDigests}}{{println .}}{{end}} ${target}`,
+    ]);
+
+    fs.rmSync(path.join(dir, 'output'));
+    dockerWith([`other.azurecr.io/ai-app@${digest}`]);
+    const missing = runStep(step, env);
+    expect(missing.status).toBe(1);
+    expect(missing.stdout).toContain('::error::no single sha256 digest');
+    expect(fs.existsSync(path.join(dir, 'output'))).toBe(false);
   });
 
   maybe('the namespace step: cluster and resource group from the cluster_id output, namespace from the synthesized release', () => {

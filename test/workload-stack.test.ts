@@ -10,6 +10,7 @@ import { ENVIRONMENT_NAMES, EnvironmentName, config } from '../stacks/environmen
 import { TfJson, only, resources } from './helpers';
 
 const ROOT = join(__dirname, '..');
+const DIGEST = 'sha256:2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881';
 let outdir: string;
 const stack = (name: string): TfJson => JSON.parse(readFileSync(join(outdir, 'stacks', name, 'cdk.tf.json'), 'utf8')) as TfJson;
 
@@ -82,7 +83,7 @@ describe.each(ENVIRONMENT_NAMES)('workload-%s', (env) => {
       resources: { requests: { ...e.app.resources.requests }, limits: { ...e.app.resources.limits } },
       autoscaling: { enabled: true, ...e.app.autoscaling },
       podDisruptionBudget: { ...e.app.podDisruptionBudget },
-      image: { repository: `\${${remoteOutput(env, `${registry}.login_server`)}}/${e.app.imageName}`, tag: '${var.image_tag}' },
+      image: { repository: `\${${remoteOutput(env, `${registry}.login_server`)}}/${e.app.imageName}`, tag: '${var.image_tag}', digest: '${var.image_digest}' },
     });
   });
 
@@ -110,6 +111,7 @@ describe.each(ENVIRONMENT_NAMES)('workload-%s', (env) => {
     const deployed = JSON.parse(
       JSON.stringify(releaseValues(env))
         .replace('"${var.image_tag}"', '"3f2c1ab"')
+        .replace('"${var.image_digest}"', `"${DIGEST}"`)
         .replace(/\$\{data\.terraform_remote_state[^}]*login_server\}/, 'acrexample.azurecr.io')
         .replace(/\$\{data\.terraform_remote_state[^}]*client_id\}/, '00000000-0000-0000-0000-000000000001'),
     );
@@ -141,20 +143,42 @@ test('image_tag is a required Terraform variable whose validation refuses latest
   expect(variable.validation[0].condition).toBe('${can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.image_tag)) && lower(var.image_tag) != "latest"}');
 });
 
+test('image_digest is a required Terraform variable whose validation accepts only sha256:<64 hex>, the AppRelease rule', () => {
+  for (const env of ENVIRONMENT_NAMES) {
+    const variable = stack(`workload-${env}`).variable?.image_digest as { type: string; nullable: boolean; default?: unknown; validation: Array<{ condition: string; error_message: string }> };
+    expect(variable).toMatchObject({ type: 'string', nullable: false });
+    expect(variable.default).toBeUndefined();
+    expect(variable.validation).toEqual([{
+      condition: '${can(regex("^sha256:[a-f0-9]{64}$", var.image_digest))}',
+      error_message: 'image_digest must be the pushed image\'s digest: sha256: followed by 64 lowercase hex digits.',
+    }]);
+  }
+});
+
 const terraform = spawnSync('terraform', ['version'], { encoding: 'utf8' }).status === 0;
-(terraform ? test : test.skip)('Terraform itself enforces the image_tag validation (terraform plan on the variable alone, offline)', () => {
+(terraform ? test : test.skip)('Terraform itself enforces the image_tag and image_digest validations (terraform plan on the variables alone, offline)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tfvar-'));
   try {
-    writeFileSync(join(dir, 'main.tf.json'), JSON.stringify({ variable: stack('workload-prod').variable, output: { tag: { value: '${var.image_tag}' } } }));
+    const { image_tag, image_digest } = stack('workload-prod').variable ?? {};
+    writeFileSync(join(dir, 'main.tf.json'), JSON.stringify({ variable: { image_tag, image_digest }, output: { image: { value: '${var.image_tag}@${var.image_digest}' } } }));
     const tf = (...args: string[]) => spawnSync('terraform', args, { cwd: dir, encoding: 'utf8', env: { ...process.env, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1' } });
     expect(tf('init', '-input=false', '-backend=false').status).toBe(0);
-    const plan = (tag: string) => tf('plan', '-input=false', '-lock=false', `-var=image_tag=${tag}`);
+    const plan = (tag: string, digest = DIGEST) => tf('plan', '-input=false', '-lock=false', `-var=image_tag=${tag}`, `-var=image_digest=${digest}`);
     for (const good of ['3f2c1ab', '0123456789abcdef0123456789abcdef01234567', 'v1.2.3']) expect(plan(good).status).toBe(0);
     for (const bad of ['latest', 'LATEST', '', 'a b', '-x']) {
       const run = plan(bad);
       expect(run.status).toBe(1);
       expect(run.stderr).toContain('image_tag must be an immutable tag such as the git SHA');
     }
+    for (const bad of ['', 'sha256:abc', DIGEST.toUpperCase(), DIGEST.replace('sha256', 'SHA256'), DIGEST.slice(7), `sha512:${DIGEST.slice(7)}`, `${DIGEST}0`, `acr.azurecr.io/ai-app@${DIGEST}`, ` ${DIGEST}`]) {
+      const run = plan('3f2c1ab', bad);
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain('image_digest must be the pushed image\'s digest');
+    }
+    // Required: without the variable, a non-interactive plan fails.
+    const missing = tf('plan', '-input=false', '-lock=false', '-var=image_tag=3f2c1ab');
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/No value for required variable[\s\S]*image_digest/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -13,7 +13,7 @@ import { Problems, describe, isToken, throwIfInvalid } from './validation';
 export type DeploymentBranchPolicy = 'protected' | { readonly branches: readonly string[] };
 
 /** A branch name pattern for a deployment branch policy: a git ref name, where `*`, `?` and `[...]` match. */
-const BRANCH_PATTERN = /^(?![-/])(?!.*(\.\.|@\{|\/\/|\.lock$|[/.]$))[^\x00-\x20\x7f~^:\\]{1,255}$/;
+const BRANCH_PATTERN = /^(?![-/])(?!.*(\.\.|@\{|\/\/|\.lock$|[/.]$))[^\x00-\x20\x7f~^:\\\p{Cf}]{1,255}$/u;
 const BRANCH_PATTERN_ALLOWED = 'a branch name or pattern such as main or release/* (no spaces, "..", "~", "^", ":" or "\\")';
 
 /** Who must approve a deployment to the environment: GitHub user and team IDs (numbers, not logins). */

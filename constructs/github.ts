@@ -35,8 +35,8 @@ export const ENVIRONMENT_NAME_ALLOWED = '1-255 characters without ":", "*", "?",
  * no wildcards, no spaces, no `..`, `@{`, `//`, `\`, `~`, `^`, `:`, `?`, `*`, `[`, not starting with `-` or `/`,
  * not ending with `/`, `.` or `.lock`.
  */
-export const REF_NAME = /^(?![-/])(?!.*(\.\.|@\{|\/\/|\/\.|\.lock$|[/.]$))[^\x00-\x20\x7f~^:?*[\\]{1,255}$/;
-export const REF_NAME_ALLOWED = 'a git ref name without wildcards, spaces, "..", "~", "^", ":", "?", "*", "[" or "\\", not starting with "-" or "/" and not ending with "/", "." or ".lock"';
+export const REF_NAME = /^(?![-/])(?!.*(\.\.|@\{|\/\/|\/\.|\.lock$|[/.]$))[^\x00-\x20\x7f~^:?*\[\\\p{Cf}]{1,255}$/u;
+export const REF_NAME_ALLOWED = 'a git ref name without wildcards, spaces, invisible formatting characters, "..", "~", "^", ":", "?", "*", "[" or "\\", not starting with "-" or "/" and not ending with "/", "." or ".lock"';
 
 /** An Actions secret or variable name: letters, digits and underscores, not starting with a digit or `GITHUB_`. */
 export const ACTIONS_NAME = /^(?!GITHUB_)(?![0-9])[A-Z0-9_]{1,200}$/i;

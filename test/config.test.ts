@@ -1,14 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { config } from '../stacks/environments';
+import { PlatformConfig, config as shipped } from '../stacks/environments';
 import { validateConfig } from '../stacks/validate-config';
-import { PlatformConfig } from '../stacks/environments';
-import { configCopy, copyApp } from './helpers';
+import { config, configCopy, copyApp, useConfig } from './helpers';
 
 
 describe('validateConfig', () => {
-  test('the shipped configuration is valid', () => {
+  test('the shipped configuration is valid, and so is the tests\' own', () => {
+    expect(validateConfig(shipped)).toEqual([]);
     expect(validateConfig(config)).toEqual([]);
   });
 
@@ -16,7 +16,7 @@ describe('validateConfig', () => {
     const c = configCopy();
     c.environments.dev.registry.name = 'acr-dev';
     c.environments.staging.location = 'mars';
-    c.environments.prod.registry.geoReplications = [{ location: 'japaneast' }];
+    c.environments.prod.registry.geoReplications = [{ location: c.environments.prod.location }];
     c.environments.prod.cluster.systemNodePool.name = 'System';
     c.environments.prod.subscriptionId = 'not-a-guid';
     c.state.storageAccountName = 'Bad_Name';
@@ -26,7 +26,7 @@ describe('validateConfig', () => {
       'environments.dev.registry.name: "acr-dev" is not allowed: 5-50 letters or digits, globally unique (azurerm validate/container_registry_name.go)',
       'environments.staging.location: "mars" is not an Azure region; use an Azure region name such as koreacentral or japaneast',
       'environments.prod.subscriptionId: "not-a-guid" is not allowed: a GUID such as 00000000-0000-0000-0000-000000000000',
-      'environments.prod.registry.geoReplications[0].location: "japaneast" is the registry\'s own location; a replica must be in another region',
+      `environments.prod.registry.geoReplications[0].location: "${c.environments.prod.location}" is the registry's own location; a replica must be in another region`,
       'environments.prod.cluster.systemNodePool.name: "System" is not allowed: a lowercase letter followed by up to 11 lowercase letters or digits (^[a-z][a-z0-9]{0,11}$)',
     ]);
   });
@@ -64,7 +64,7 @@ describe('validateConfig', () => {
   test('GitHub and application settings are checked with the constructs\' rules', () => {
     const c = configCopy();
     c.repository = 'contoso';
-    c.environments.staging.github.environment = 'PROD';
+    c.environments.staging.github.environment = c.environments.prod.github.environment.toUpperCase();
     c.environments.prod.github.reviewers = { users: [], teams: [] };
     c.environments.dev.app.namespace = 'AI_App';
     c.environments.dev.app.imageName = 'AI App';
@@ -73,7 +73,7 @@ describe('validateConfig', () => {
       'environments.dev.app.imageName: "AI App" is not allowed: a registry repository name of at most 128 characters: lowercase letters and digits separated by ".", "_", "-" or "/"',
       'environments.dev.app.namespace: "AI_App" is not allowed: a Kubernetes namespace: 1-63 lowercase letters, digits or hyphens, alphanumeric at both ends',
       'environments.prod.github.reviewers: a protected environment needs at least one required reviewer (user or team ID)',
-      'environments.*.github.environment (each environment trusts its own GitHub environment): "prod" appears more than once; each entry must be unique',
+      `environments.*.github.environment (each environment trusts its own GitHub environment): "${c.environments.prod.github.environment}" appears more than once; each entry must be unique`,
     ]);
   });
 
@@ -81,11 +81,11 @@ describe('validateConfig', () => {
     const c = configCopy();
     c.environments.prod.app.autoscaling.maxReplicas = 2;
     c.environments.prod.app.resources.limits.cpu = 'one';
-    c.environments.staging.app.podDisruptionBudget.minAvailable = 2;
+    c.environments.staging.app.podDisruptionBudget.minAvailable = c.environments.staging.app.autoscaling.minReplicas;
     expect(validateConfig(c as PlatformConfig)).toEqual([
-      'environments.staging.app.podDisruptionBudget.minAvailable: must be below autoscaling.minReplicas (2), or node drains and cluster upgrades block',
+      `environments.staging.app.podDisruptionBudget.minAvailable: must be below autoscaling.minReplicas (${c.environments.staging.app.autoscaling.minReplicas}), or node drains and cluster upgrades block`,
       'environments.prod.app.resources.limits.cpu: "one" is not allowed: a CPU quantity such as 500m or "1"',
-      'environments.prod.app.autoscaling.maxReplicas: must be at least minReplicas (3), got 2',
+      `environments.prod.app.autoscaling.maxReplicas: must be at least minReplicas (${c.environments.prod.app.autoscaling.minReplicas}), got 2`,
     ]);
   });
 
@@ -94,8 +94,8 @@ describe('validateConfig', () => {
     c.environments.staging.stateContainerName = c.environments.dev.stateContainerName;
     c.environments.staging.resourceGroupName = c.environments.dev.resourceGroupName;
     expect(validateConfig(c as PlatformConfig)).toEqual([
-      'environments.*.stateContainerName (each environment\'s state and its access are separate): "tfstate-dev" appears more than once; each entry must be unique',
-      'environments.*.resourceGroupName (each environment owns its resource group): "rg-aiplatform-dev" appears more than once; each entry must be unique',
+      `environments.*.stateContainerName (each environment's state and its access are separate): "${c.environments.dev.stateContainerName}" appears more than once; each entry must be unique`,
+      `environments.*.resourceGroupName (each environment owns its resource group): "${c.environments.dev.resourceGroupName}" appears more than once; each entry must be unique`,
     ]);
   });
 
@@ -191,13 +191,12 @@ describe('main.ts on an invalid configuration', () => {
   let dir: string;
   beforeAll(() => {
     dir = copyApp('config-test-');
-    const file = join(dir, 'stacks', 'environments.ts');
-    writeFileSync(
-      file,
-      readFileSync(file, 'utf8')
-        .replace("name: 'acraiplatformdev'", "name: 'acr-dev'")
-        .replace("geoReplications: [{ location: 'koreacentral', zoneRedundancyEnabled: true }]", "geoReplications: [{ location: 'japaneast', zoneRedundancyEnabled: true }]"),
-    );
+    const c = configCopy() as unknown as { environments: Record<string, { registry: Record<string, unknown> }> };
+    c.environments.dev.registry.name = 'acr-dev';
+    // The typo the first hour found: prod's retention silently fell to the construct default.
+    c.environments.prod.registry.retentionDay = c.environments.prod.registry.retentionDays;
+    delete c.environments.prod.registry.retentionDays;
+    useConfig(dir, c);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -207,9 +206,10 @@ describe('main.ts on an invalid configuration', () => {
     expect(run.stdout).toBe('');
     expect(run.stderr).toBe(
       [
-        'Invalid configuration (stacks/environments.ts): 2 problems',
+        'Invalid configuration (stacks/environments.ts): 3 problems',
+        '  - environments.prod.registry.retentionDay: unknown field (did you mean retentionDays?); allowed: name, sku, geoReplications, zoneRedundancyEnabled, retentionDays, dataEndpointEnabled, publicNetworkAccessEnabled, allowedIpRanges',
+        '  - environments.prod.registry.retentionDays: missing; it is required (a number)',
         '  - environments.dev.registry.name: "acr-dev" is not allowed: 5-50 letters or digits, globally unique (azurerm validate/container_registry_name.go)',
-        '  - environments.staging.registry.geoReplications[0].location: "japaneast" is the registry\'s own location; a replica must be in another region',
         '',
       ].join('\n'),
     );

@@ -18,7 +18,7 @@
  * reproduction where there is one, so one bug does not hide the others. FUZZ_STATS=1 prints counts and timings.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -33,11 +33,11 @@ import { AZURE_REGIONS } from '../constructs/regions';
 import { ValidationError } from '../constructs/validation';
 import { WorkloadIdentity, WorkloadIdentityProps, validateWorkloadIdentity } from '../constructs/workload-identity';
 import { buildStacks } from '../stacks/app';
-import { EnvironmentConfig, PlatformConfig, config } from '../stacks/environments';
+import type { EnvironmentConfig, PlatformConfig } from '../stacks/environments';
 import { auditPolicy } from '../stacks/policy-report';
 import { CHART_PATH, appValues, clusterProps, deployIdentityProps, planIdentityProps, registryProps } from '../stacks/props';
 import { validateConfig } from '../stacks/validate-config';
-import { ROOT, copyApp } from './helpers';
+import { config, copyApp, useConfig } from './helpers';
 import {
   MutatedCase,
   Mutation,
@@ -766,15 +766,6 @@ test('at least 1,000 generated malformed configurations and props were rejected,
 // ---------------------------------------------------------------------------------------------------------------
 // End to end: main.ts on a few malformed configs
 
-/** stacks/environments.ts with `config` replaced by `cfg`; every other export stays as shipped. */
-function environmentsSource(cfg: unknown): string {
-  const source = readFileSync(join(ROOT, 'stacks', 'environments.ts'), 'utf8');
-  const declaration = /export const config\b(\s*:\s*[\w.<>]+)?\s*=/;
-  if (!declaration.test(source)) throw new Error('stacks/environments.ts no longer declares `export const config ... =`; update environmentsSource');
-  // The fuzzed config takes the declaration's place; the shipped literal that follows becomes an unused constant.
-  return source.replace(declaration, `export const config: PlatformConfig = (${jsLiteral(cfg)}) as unknown as PlatformConfig;\nconst shippedConfig$1 =`);
-}
-
 function runMain(dir: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'main.ts'], { cwd: dir, env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'CDKTF_OUTDIR')) });
@@ -809,7 +800,7 @@ describe('main.ts on malformed configurations (end to end)', () => {
   beforeAll(async () => {
     for (const k of cases) {
       k.dir = copyApp('fuzz-main-');
-      writeFileSync(join(k.dir, 'stacks', 'environments.ts'), environmentsSource(k.c.input));
+      useConfig(k.dir, k.c.input);
     }
     await Promise.all(cases.map(async (k) => (results[k.label] = await runMain(k.dir))));
   }, 60_000);

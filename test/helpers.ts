@@ -1,9 +1,11 @@
-import { cpSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Testing, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { PlatformConfig, config } from '../stacks/environments';
+import type { PlatformConfig } from '../stacks/environments';
+import { jsLiteral } from './arbitraries';
+import { fixtureConfig } from './fixtures/config';
 
 /** Synthesized Terraform JSON of a stack or scope, as a plain object. */
 export type TfJson = {
@@ -43,9 +45,12 @@ export function ref(tf: TfJson, type: string, attr: string): string {
   return `\${${type}.${ids[0]}.${attr}}`;
 }
 
-/** A deep, mutable copy of the shipped configuration, for tests that break it on purpose. */
+/** The tests' own configuration (test/fixtures/config.ts), never the sample in stacks/environments.ts. */
+export const config: PlatformConfig = fixtureConfig;
+
+/** A deep, mutable copy of the tests' configuration, for tests that change or break it on purpose. */
 export function configCopy(): DeepMutable<PlatformConfig> {
-  return structuredClone(config) as DeepMutable<PlatformConfig>;
+  return structuredClone(fixtureConfig) as DeepMutable<PlatformConfig>;
 }
 
 export type DeepMutable<T> = T extends readonly (infer U)[]
@@ -66,6 +71,19 @@ export function errorOf(fn: () => unknown): string {
 
 /** The project root. */
 export const ROOT = join(__dirname, '..');
+
+/**
+ * Makes the app copy in `dir` (see copyApp) use `cfg` as its configuration: stacks/environments.ts keeps every other
+ * export, and its `config` becomes `cfg`, as if a user had written it there.
+ */
+export function useConfig(dir: string, cfg: unknown): void {
+  const file = join(dir, 'stacks', 'environments.ts');
+  const source = readFileSync(join(ROOT, 'stacks', 'environments.ts'), 'utf8');
+  const declaration = /export const config\b(\s*:\s*[\w.<>]+)?\s*=/;
+  if (!declaration.test(source)) throw new Error('stacks/environments.ts no longer declares `export const config ... =`; update useConfig');
+  // The given config takes the declaration's place; the shipped literal that follows becomes an unused constant.
+  writeFileSync(file, source.replace(declaration, `export const config: PlatformConfig = (${jsLiteral(cfg)}) as unknown as PlatformConfig;\nconst shippedConfig$1 =`));
+}
 
 /**
  * A temporary copy of what `main.ts` needs to synthesize (sources, chart, package.json) with this project's

@@ -11,6 +11,8 @@ import { loadSynthOutput, parseStack } from '../tools/plan-diff/load';
 import type { PlanDiff, ResourceChange, StackDiff } from '../tools/plan-diff/model';
 import { mergeProtection, protectionFromModule } from '../tools/plan-diff/protected-config';
 import { renderMarkdown, renderText, totalsLine } from '../tools/plan-diff/render';
+import { configCopy, useConfig } from './helpers';
+import { fixtureConfig } from './fixtures/config';
 
 const ROOT = path.resolve(__dirname, '..');
 const FIXTURES = path.join(__dirname, 'fixtures', 'plan-diff');
@@ -431,17 +433,15 @@ describe('plan-diff end to end on a copy of this project', () => {
       fs.cpSync(ROOT, copy, { recursive: true, filter: (source) => !EXCLUDED.has(path.basename(source)) || path.dirname(source) !== ROOT });
       fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'), 'dir');
       const git = (...args: string[]) => execFileSync('git', [...GIT_IDENTITY, ...args], { cwd: copy, encoding: 'utf8' });
+      // The tests' own configuration as the base, then the same with prod's DNS prefix changed.
+      useConfig(copy, fixtureConfig);
       git('init', '-q');
       git('add', '-A');
       git('commit', '-qm', 'base');
-
-      const environmentsFile = path.join(copy, 'stacks', 'environments.ts');
-      const source = fs.readFileSync(environmentsFile, 'utf8');
-      const prodDnsPrefix = /(\n\s*prod:\s*\{[\s\S]*?dnsPrefix:\s*')([^']+)(')/;
-      const match = prodDnsPrefix.exec(source);
-      if (!match) throw new Error('could not find prod cluster dnsPrefix in stacks/environments.ts');
-      const before = match[2];
-      fs.writeFileSync(environmentsFile, source.replace(prodDnsPrefix, `$1${before}-2$3`));
+      const changed = configCopy();
+      const before = changed.environments.prod.cluster.dnsPrefix;
+      changed.environments.prod.cluster.dnsPrefix = `${before}-2`;
+      useConfig(copy, changed);
 
       const started = Date.now();
       const run = spawnSync(process.execPath, ['--import', 'tsx', path.join('tools', 'plan-diff', 'cli.ts'), '--base', 'HEAD', '--fail-on', 'replace,destroy'], {

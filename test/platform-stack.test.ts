@@ -1,10 +1,10 @@
 import { Testing } from 'cdktf';
-import { ENVIRONMENT_NAMES, config } from '../stacks/environments';
+import { ENVIRONMENT_NAMES, config as shipped } from '../stacks/environments';
 import { PlatformStack } from '../stacks/platform-stack';
-import { TfJson, only, ref, resources, synthStack } from './helpers';
+import { TfJson, config, only, ref, resources, synthStack } from './helpers';
 
-const synthEnv = (name: (typeof ENVIRONMENT_NAMES)[number]): TfJson =>
-  synthStack(new PlatformStack(Testing.app(), `platform-${name}`, { env: config.environments[name], state: config.state, repository: config.repository }));
+const synthEnv = (name: (typeof ENVIRONMENT_NAMES)[number], cfg = config): TfJson =>
+  synthStack(new PlatformStack(Testing.app(), `platform-${name}`, { env: cfg.environments[name], state: cfg.state, repository: cfg.repository }));
 const stacks = Object.fromEntries(ENVIRONMENT_NAMES.map((n) => [n, synthEnv(n)])) as Record<(typeof ENVIRONMENT_NAMES)[number], TfJson>;
 const first = (v: unknown) => (Array.isArray(v) ? v[0] : v) as Record<string, unknown>;
 
@@ -12,8 +12,9 @@ describe.each(ENVIRONMENT_NAMES)('platform-%s', (name) => {
   const tf = stacks[name];
   const env = config.environments[name];
 
+  // The shipped configuration: the plan a pull request reviews.
   test('matches the committed snapshot', () => {
-    expect(tf).toMatchSnapshot();
+    expect(synthEnv(name, shipped)).toMatchSnapshot();
   });
 
   test('azurerm backend with Entra ID auth and one state key per stack', () => {
@@ -93,10 +94,14 @@ describe.each(ENVIRONMENT_NAMES)('platform-%s', (name) => {
 });
 
 describe('per-environment differences', () => {
-  test('prod replicates to koreacentral from a different home region, zone-redundant', () => {
-    const registry = only(stacks.prod, 'azurerm_container_registry');
-    expect(registry.location).not.toBe('koreacentral');
-    expect(registry.georeplications).toEqual([expect.objectContaining({ location: 'koreacentral', zone_redundancy_enabled: true })]);
+  test('each environment replicates to its configured regions, zone-redundant, in alphabetical order of location', () => {
+    for (const name of ENVIRONMENT_NAMES) {
+      const registry = only(stacks[name], 'azurerm_container_registry');
+      const replicas = [...config.environments[name].registry.geoReplications].map((r) => r.location).sort();
+      expect(registry.location).toBe(config.environments[name].location);
+      expect(((registry.georeplications ?? []) as Array<Record<string, unknown>>).map((r) => [r.location, r.zone_redundancy_enabled])).toEqual(replicas.map((l) => [l, true]));
+    }
+    expect(config.environments.prod.registry.geoReplications.length).toBeGreaterThan(1);
   });
 
   test('prod runs the Standard tier with zonal pools; dev says explicitly that it runs Free', () => {

@@ -38,3 +38,10 @@ test('the README\'s diagram points to the config for replica regions instead of 
   expect(replicaLine).toContain('registry.geoReplications');
   expect(diagram).not.toMatch(/\b(koreacentral|japaneast|westeurope|eastus2?)\b/);
 });
+
+test('tests write temporary files only under this run\'s own directory, which the run removes', () => {
+  const { tmpdir } = jest.requireActual<typeof import('node:os')>('node:os');
+  expect(process.env.JEST_RUN_TMPDIR).toBeDefined();
+  expect(tmpdir()).toBe(process.env.JEST_RUN_TMPDIR);
+  expect(process.env.JEST_RUN_TMPDIR!.startsWith(join(process.env.JEST_PARENT_TMPDIR!, 'jest-run-'))).toBe(true);
+});

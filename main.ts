@@ -1,5 +1,4 @@
-import { existsSync, rmSync } from 'node:fs';
-import { App } from 'cdktf';
+import { synthesize } from './constructs/synthesize';
 import { ValidationError } from './constructs/validation';
 import { config } from './stacks/environments';
 import { buildStacks } from './stacks/app';
@@ -16,27 +15,10 @@ import { validateConfig } from './stacks/validate-config';
 // unexpected crash's trace change, and validation errors carry no trace at all.
 process.setSourceMapsEnabled(false);
 
-function main(): number {
-  // new App() creates the output directory; if this run created it and then fails, nothing of it may remain.
-  const outdir = process.env.CDKTF_OUTDIR ?? 'cdktf.out';
-  const outdirExisted = existsSync(outdir);
-  try {
-    const problems = validateConfig(config);
-    if (problems.length > 0) throw new ValidationError('configuration (stacks/environments.ts)', problems);
-    const app = new App({ stackTraces: false });
-    const report = auditPolicy(buildStacks(app, config), config);
-    for (const line of report.waived) process.stdout.write(`policy waiver: ${line}\n`);
-    if (report.problems.length > 0) throw new ValidationError('security policy (constructs/policy.ts)', report.problems);
-    app.synth();
-    return 0;
-  } catch (error) {
-    if (error instanceof ValidationError) {
-      if (!outdirExisted) rmSync(outdir, { recursive: true, force: true });
-      process.stderr.write(`${error.message}\n`);
-      return 1;
-    }
-    throw error;
-  }
-}
-
-process.exitCode = main();
+process.exitCode = synthesize((app) => {
+  const problems = validateConfig(config);
+  if (problems.length > 0) throw new ValidationError('configuration (stacks/environments.ts)', problems);
+  const report = auditPolicy(buildStacks(app, config), config);
+  for (const line of report.waived) process.stdout.write(`policy waiver: ${line}\n`);
+  if (report.problems.length > 0) throw new ValidationError('security policy (constructs/policy.ts)', report.problems);
+});

@@ -11,3 +11,4 @@ export * from './github-environment';
 export * from './workload-identity';
 export * from './app-release';
 export * from './policy';
+export * from './synthesize';

@@ -39,3 +39,27 @@ test('another project imports the constructs from "<package>/constructs" as comp
   expect(Object.keys(tf.resource).sort()).toEqual(['azurerm_container_registry', 'azurerm_kubernetes_cluster', 'azurerm_role_assignment']);
   expect(Object.values(tf.resource.azurerm_role_assignment)[0]).toMatchObject({ role_definition_name: 'AcrPull' });
 });
+
+// A consumer's main.ts with an invalid construct: the library's synthesize() reports it as the kit's main.ts does.
+const invalidConsumer = `
+const { TerraformStack } = require('cdktf');
+const { AzurermProvider } = require('@cdktf/provider-azurerm/lib/provider');
+const { ContainerRegistry, synthesize } = require('azure-container-platform/constructs');
+process.exitCode = synthesize((app) => {
+  const stack = new TerraformStack(app, 'consumer');
+  new AzurermProvider(stack, 'azurerm', { features: [{}] });
+  new ContainerRegistry(stack, 'registry', { name: 'no', resourceGroupName: 'rg', location: 'westeurp', retentionDays: 0 });
+}, { outdir: process.argv[1] });
+`;
+
+test('a consumer\'s validation error is one message with no stack trace, exit 1 and no output directory', () => {
+  const outdir = join(require('node:os').tmpdir(), `consumer-invalid-${process.pid}`);
+  const run = spawnSync(process.execPath, ['-e', invalidConsumer, outdir], { cwd: ROOT, encoding: 'utf8' });
+  expect(run.status).toBe(1);
+  expect(run.stdout).toBe('');
+  expect(run.stderr).toMatch(/^Invalid registry "consumer\/registry": \d problems\n/);
+  expect(run.stderr).toContain('  - name: "no" is not allowed: 5-50 letters or digits');
+  expect(run.stderr).toContain('  - location: "westeurp" is not an Azure region (did you mean westeurope?)');
+  expect(run.stderr).not.toMatch(/^\s+at /m);
+  expect(require('node:fs').existsSync(outdir)).toBe(false);
+});

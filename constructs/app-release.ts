@@ -4,20 +4,11 @@ import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import { Release } from '@cdktf/provider-helm/lib/release';
 import { stringify } from 'yaml';
-import { NAMESPACE, NAMESPACE_ALLOWED, OBJECT_NAME, OBJECT_NAME_ALLOWED } from './kubernetes-cluster';
-import { GUID, GUID_ALLOWED, Problems, describe, isToken, throwIfInvalid } from './validation';
-
-/** The characters of an image tag (Docker's rule): 1-128 letters, digits, `_`, `.` or `-`, not starting with `.` or `-`. RE2-compatible, so Terraform can use it too. */
-export const IMAGE_TAG_CHARS = '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$';
-
-/** An immutable image tag: those characters, and never `latest` (in any case), which is mutable. */
-export const IMAGE_TAG = new RegExp(`^(?![Ll][Aa][Tt][Ee][Ss][Tt]$)${IMAGE_TAG_CHARS.slice(1)}`);
-export const IMAGE_TAG_ALLOWED = '1-128 letters, digits, "_", "." or "-" (a git SHA such as 3f2c1ab), never "latest" or empty';
-
-/** An image digest as the registry reports it (`docker inspect` RepoDigests): `sha256:` and 64 lowercase hex digits. RE2-compatible, and the pattern the chart's values.schema.json uses. */
-export const IMAGE_DIGEST_PATTERN = '^sha256:[a-f0-9]{64}$';
-export const IMAGE_DIGEST = new RegExp(IMAGE_DIGEST_PATTERN);
-export const IMAGE_DIGEST_ALLOWED = '"sha256:" and 64 lowercase hex digits, the pushed image\'s digest';
+import {
+  GUID, GUID_ALLOWED, IMAGE_DIGEST, IMAGE_DIGEST_ALLOWED, IMAGE_REPOSITORY, IMAGE_REPOSITORY_ALLOWED, IMAGE_TAG, IMAGE_TAG_ALLOWED,
+  NAMESPACE, NAMESPACE_ALLOWED, OBJECT_NAME, OBJECT_NAME_ALLOWED, RELEASE_NAME, RELEASE_NAME_ALLOWED,
+} from './names';
+import { Problem, Problems, describe, isToken, throwIfInvalid } from './validation';
 
 export interface ResourceQuantities {
   /** CPU, for example `500m` or `"1"`. */
@@ -110,20 +101,18 @@ export interface AppReleaseProps {
 
 const CPU = /^([1-9][0-9]*m|[0-9]+(\.[0-9]{1,3})?)$/;
 const MEMORY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/;
-const RELEASE_NAME = /^[a-z0-9]([-a-z0-9]{0,51}[a-z0-9])?$/;
-const IMAGE_REPOSITORY = /^(?=.{1,255}$)[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+$/;
 
-/** Every problem with `props`, one string each naming the field and what is allowed. Pure. */
-export function validateAppRelease(props: AppReleaseProps): string[] {
+/** Every problem with `props`, each naming the field and saying what is allowed. Pure. */
+export function validateAppRelease(props: AppReleaseProps): Problem[] {
   const p = new Problems();
   if (!p.object('props', props)) return p.list;
   if (p.string('chartPath', props.chartPath, /^[^\0]{1,4096}$/, 'the path of a local chart directory') && !existsSync(join(props.chartPath, 'Chart.yaml'))) {
-    p.add(`chartPath: ${describe(props.chartPath)} is not a chart directory (it has no Chart.yaml)`);
+    p.add('chartPath', `${describe(props.chartPath)} is not a chart directory (it has no Chart.yaml)`);
   }
-  p.string('releaseName', props.releaseName, RELEASE_NAME, '1-53 lowercase letters, digits or hyphens, alphanumeric at both ends');
+  p.string('releaseName', props.releaseName, RELEASE_NAME, RELEASE_NAME_ALLOWED);
   p.string('namespace', props.namespace, NAMESPACE, NAMESPACE_ALLOWED);
   if (p.object('image', props.image)) {
-    p.string('image.repository', props.image.repository, IMAGE_REPOSITORY, 'registry/name without a tag, at most 255 characters, for example myacr.azurecr.io/ai-app');
+    p.string('image.repository', props.image.repository, IMAGE_REPOSITORY, IMAGE_REPOSITORY_ALLOWED);
     p.string('image.tag', props.image.tag, IMAGE_TAG, IMAGE_TAG_ALLOWED);
     p.optionalString('image.digest', props.image.digest, IMAGE_DIGEST, IMAGE_DIGEST_ALLOWED);
   }
@@ -159,7 +148,7 @@ export function validateAppRelease(props: AppReleaseProps): string[] {
       p.array('values.networkPolicy.ingressNamespaces', np.ingressNamespaces).forEach((labels, i) => {
         // An empty label set selects every namespace: never what "allow the ingress controller's namespace" means.
         if (p.object(`values.networkPolicy.ingressNamespaces[${i}]`, labels) && Object.keys(labels).length === 0) {
-          p.add(`values.networkPolicy.ingressNamespaces[${i}]: an empty label set would admit every namespace; name at least one label`);
+          p.add(`values.networkPolicy.ingressNamespaces[${i}]`, 'an empty label set would admit every namespace; name at least one label');
         }
       });
       p.array('values.networkPolicy.ingressCidrs', np.ingressCidrs);
@@ -177,7 +166,7 @@ export function validateAppRelease(props: AppReleaseProps): string[] {
       p.optionalInteger('values.autoscaling.targetCPUUtilizationPercentage', hpa.targetCPUUtilizationPercentage, 1, 100);
       const { minReplicas, maxReplicas } = hpa;
       if (minOk && maxOk && typeof minReplicas === 'number' && typeof maxReplicas === 'number' && !isToken(maxReplicas) && maxReplicas < minReplicas) {
-        p.add(`values.autoscaling.maxReplicas: must be at least minReplicas (${minReplicas}), got ${maxReplicas}`);
+        p.add('values.autoscaling.maxReplicas', `must be at least minReplicas (${minReplicas}), got ${maxReplicas}`);
       }
     }
   }

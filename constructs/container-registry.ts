@@ -3,7 +3,8 @@ import { ContainerRegistry as AzurermContainerRegistry } from '@cdktf/provider-a
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { IPrincipal, assignRole, grantId } from './principal';
 import { normalizeLocation } from './regions';
-import { IPV4_CIDR, IPV4_CIDR_ALLOWED, Problems, describe, isToken, throwIfInvalid } from './validation';
+import { IPV4_CIDR, IPV4_CIDR_ALLOWED, REGISTRY_NAME, REGISTRY_NAME_ALLOWED } from './names';
+import { Problem, Problems, describe, isToken, throwIfInvalid } from './validation';
 
 export type RegistrySku = 'Basic' | 'Standard' | 'Premium';
 export const REGISTRY_SKUS: readonly RegistrySku[] = ['Basic', 'Standard', 'Premium'];
@@ -45,19 +46,17 @@ export interface ContainerRegistryProps {
   readonly preventDestroy?: boolean;
 }
 
-export const REGISTRY_NAME = /^[a-zA-Z0-9]{5,50}$/;
-
-/** Every problem with `props`, one string each naming the field and what is allowed. Pure: no construct is created. */
-export function validateRegistry(props: ContainerRegistryProps): string[] {
+/** Every problem with `props`, each naming the field and saying what is allowed. Pure: no construct is created. */
+export function validateRegistry(props: ContainerRegistryProps): Problem[] {
   const p = new Problems();
   if (!p.object('props', props)) return p.list;
-  p.string('name', props.name, REGISTRY_NAME, '5-50 letters or digits, globally unique (azurerm validate/container_registry_name.go)');
+  p.string('name', props.name, REGISTRY_NAME, REGISTRY_NAME_ALLOWED);
   p.resourceGroup('resourceGroupName', props.resourceGroupName);
   const homeValid = p.region('location', props.location) && !isToken(props.location);
   p.oneOf('sku', props.sku, REGISTRY_SKUS);
   const premium = (props.sku ?? 'Premium') === 'Premium';
   const needsPremium = (field: string, why: string) =>
-    p.add(`${field}: ${why} needs sku "Premium" (got ${describe(props.sku)}); remove it or use Premium`);
+    p.add(field, `${why} needs sku "Premium" (got ${describe(props.sku)}); remove it or use Premium`);
 
   p.boolean('zoneRedundancyEnabled', props.zoneRedundancyEnabled);
   p.boolean('dataEndpointEnabled', props.dataEndpointEnabled);
@@ -90,7 +89,7 @@ export function validateRegistry(props: ContainerRegistryProps): string[] {
     if (!p.region(`${field}.location`, replica.location) || isToken(replica.location)) return;
     const loc = normalizeLocation(replica.location);
     if (home !== undefined && loc === home) {
-      p.add(`${field}.location: ${describe(replica.location)} is the registry's own location; a replica must be in another region`);
+      p.add(`${field}.location`, `${describe(replica.location)} is the registry's own location; a replica must be in another region`);
     }
     locations.push(loc);
   });

@@ -6,8 +6,6 @@ import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-
 export const AZURE_TOKEN_EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange';
 /** Entra ID allows at most 20 federated credentials on one identity. */
 export const MAX_FEDERATED_CREDENTIALS = 20;
-/** Federated credential names: 3-120 characters, letters, digits, hyphens or underscores, starting with a letter or digit. */
-export const CREDENTIAL_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_-]{2,119}$/;
 
 /** One trusted token subject and the name of the federated credential that carries it. */
 export interface TrustedSubject {

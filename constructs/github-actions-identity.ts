@@ -3,10 +3,11 @@ import { TerraformProvider } from 'cdktf';
 import { DataAzurermUserAssignedIdentity } from '@cdktf/provider-azurerm/lib/data-azurerm-user-assigned-identity';
 import { FederatedIdentityCredential } from '@cdktf/provider-azurerm/lib/federated-identity-credential';
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
-import { CREDENTIAL_NAME, MAX_FEDERATED_CREDENTIALS, TrustedSubject, addFederatedCredentials } from './federated-credentials';
-import { ENVIRONMENT_NAME, ENVIRONMENT_NAME_ALLOWED, GITHUB_OIDC_ISSUER, REF_NAME, REF_NAME_ALLOWED, checkRepository } from './github';
+import { MAX_FEDERATED_CREDENTIALS, TrustedSubject, addFederatedCredentials } from './federated-credentials';
+import { GITHUB_OIDC_ISSUER, checkRepository } from './github';
+import { CREDENTIAL_NAME, CREDENTIAL_NAME_ALLOWED, ENVIRONMENT_NAME, ENVIRONMENT_NAME_ALLOWED, IDENTITY_NAME, IDENTITY_NAME_ALLOWED, REF_NAME, REF_NAME_ALLOWED } from './names';
 import { IPrincipal, PrincipalType } from './principal';
-import { Problems, describe, throwIfInvalid } from './validation';
+import { Problem, Problems, describe, throwIfInvalid } from './validation';
 
 export interface GithubActionsIdentityProps {
   /** Name of the user-assigned managed identity: 3-128 letters, digits, hyphens or underscores, starting with a letter or digit. */
@@ -27,9 +28,6 @@ export interface GithubActionsIdentityProps {
   readonly resourceTags?: Readonly<Record<string, string>>;
 }
 
-export const IDENTITY_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_-]{2,127}$/;
-export const IDENTITY_NAME_ALLOWED = '3-128 letters, digits, hyphens or underscores, starting with a letter or digit';
-
 const credentialName = (kind: string, value: string) => `github-${kind}-${value.replace(/[^A-Za-z0-9_-]/g, '-')}`.slice(0, 120);
 
 /** The exact subjects the props describe, in a stable order: environments, branches, tags, pull requests. */
@@ -43,8 +41,8 @@ export function githubSubjects(props: GithubActionsIdentityProps): TrustedSubjec
   ];
 }
 
-/** Every problem with `props`, one string each naming the field and what is allowed. Pure. */
-export function validateGithubActionsIdentity(props: GithubActionsIdentityProps): string[] {
+/** Every problem with `props`, each naming the field and saying what is allowed. Pure. */
+export function validateGithubActionsIdentity(props: GithubActionsIdentityProps): Problem[] {
   const p = new Problems();
   if (!p.object('props', props)) return p.list;
   p.string('name', props.name, IDENTITY_NAME, IDENTITY_NAME_ALLOWED);
@@ -64,12 +62,12 @@ export function validateGithubActionsIdentity(props: GithubActionsIdentityProps)
   if (p.list.length > 0) return p.list;
 
   const subjects = githubSubjects(props);
-  if (subjects.length === 0) p.add('environments, branches, tags, pullRequests: trust at least one GitHub subject, or the identity is unusable');
+  if (subjects.length === 0) p.add('environments, branches, tags, pullRequests', 'trust at least one GitHub subject, or the identity is unusable');
   if (subjects.length > MAX_FEDERATED_CREDENTIALS) {
-    p.add(`environments, branches, tags, pullRequests: ${subjects.length} subjects, but Entra ID allows at most ${MAX_FEDERATED_CREDENTIALS} federated credentials per identity`);
+    p.add('environments, branches, tags, pullRequests', `${subjects.length} subjects, but Entra ID allows at most ${MAX_FEDERATED_CREDENTIALS} federated credentials per identity`);
   }
   for (const s of subjects) {
-    if (!CREDENTIAL_NAME.test(s.credentialName)) p.add(`federated credential name ${describe(s.credentialName)}: must be 3-120 letters, digits, hyphens or underscores, starting with a letter or digit`);
+    if (!CREDENTIAL_NAME.test(s.credentialName)) p.add(`federated credential name ${describe(s.credentialName)}`, `must be ${CREDENTIAL_NAME_ALLOWED}`);
   }
   p.unique('federated credential names (derived from environments, branches and tags)', subjects.map((s) => s.credentialName), (n) => n.toLowerCase());
   return p.list;

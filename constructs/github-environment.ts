@@ -3,18 +3,15 @@ import { ActionsEnvironmentSecret } from '@cdktf/provider-github/lib/actions-env
 import { ActionsEnvironmentVariable } from '@cdktf/provider-github/lib/actions-environment-variable';
 import { RepositoryEnvironment } from '@cdktf/provider-github/lib/repository-environment';
 import { RepositoryEnvironmentDeploymentPolicy } from '@cdktf/provider-github/lib/repository-environment-deployment-policy';
-import { ACTIONS_NAME, ACTIONS_NAME_ALLOWED, ENVIRONMENT_NAME, ENVIRONMENT_NAME_ALLOWED, checkRepository, repositoryName } from './github';
-import { Problems, describe, isToken, throwIfInvalid } from './validation';
+import { checkRepository, repositoryName } from './github';
+import { ACTIONS_NAME, ACTIONS_NAME_ALLOWED, BRANCH_PATTERN, BRANCH_PATTERN_ALLOWED, ENVIRONMENT_NAME, ENVIRONMENT_NAME_ALLOWED } from './names';
+import { Problem, Problems, describe, isToken, throwIfInvalid } from './validation';
 
 /**
  * Which branches may deploy to the environment: `'protected'` (branches with branch protection rules), or
  * `{ branches }`, a list of branch name patterns (GitHub's fnmatch syntax, for example `main` or `release/*`).
  */
 export type DeploymentBranchPolicy = 'protected' | { readonly branches: readonly string[] };
-
-/** A branch name pattern for a deployment branch policy: a git ref name, where `*`, `?` and `[...]` match. */
-const BRANCH_PATTERN = /^(?![-/])(?!.*(\.\.|@\{|\/\/|\.lock$|[/.]$))[^\x00-\x20\x7f~^:\\\p{Cf}]{1,255}$/u;
-const BRANCH_PATTERN_ALLOWED = 'a branch name or pattern such as main or release/* (no spaces, "..", "~", "^", ":" or "\\")';
 
 /** Who must approve a deployment to the environment: GitHub user and team IDs (numbers, not logins). */
 export interface EnvironmentReviewers {
@@ -57,8 +54,8 @@ export interface GithubEnvironmentProps {
   readonly variables: Readonly<Record<string, string>>;
 }
 
-/** Every problem with `props`, one string each naming the field and what is allowed. Pure. */
-export function validateGithubEnvironment(props: GithubEnvironmentProps): string[] {
+/** Every problem with `props`, each naming the field and saying what is allowed. Pure. */
+export function validateGithubEnvironment(props: GithubEnvironmentProps): Problem[] {
   const p = new Problems();
   if (!p.object('props', props)) return p.list;
   checkRepository(p, 'repository', props.repository);
@@ -67,7 +64,7 @@ export function validateGithubEnvironment(props: GithubEnvironmentProps): string
   p.boolean('allowSelfReview', props.allowSelfReview);
   if (props.manageEnvironment === false) {
     for (const field of ['reviewers', 'allowSelfReview', 'branchPolicy', 'allowAdminBypass'] as const) {
-      if (props[field] !== undefined) p.add(`${field}: only the stack that manages the environment sets protection rules; drop it or set manageEnvironment: true`);
+      if (props[field] !== undefined) p.add(field, 'only the stack that manages the environment sets protection rules; drop it or set manageEnvironment: true');
     }
   }
   p.boolean('allowAdminBypass', props.allowAdminBypass);
@@ -79,15 +76,15 @@ export function validateGithubEnvironment(props: GithubEnvironmentProps): string
     teams.forEach((t, i) => p.integer(`reviewers.teams[${i}]`, t, 1, Number.MAX_SAFE_INTEGER));
     p.unique('reviewers.users', users);
     p.unique('reviewers.teams', teams);
-    if (users.length + teams.length > 6) p.add(`reviewers: GitHub allows at most 6 required reviewers, got ${users.length + teams.length}`);
-    if (users.length + teams.length === 0) p.add('reviewers: list at least one user or team ID, or leave reviewers out');
+    if (users.length + teams.length > 6) p.add('reviewers', `GitHub allows at most 6 required reviewers, got ${users.length + teams.length}`);
+    if (users.length + teams.length === 0) p.add('reviewers', 'list at least one user or team ID, or leave reviewers out');
   }
   const names: string[] = [];
   for (const kind of ['secrets', 'variables'] as const) {
     if (!p.object(kind, props[kind])) continue;
     for (const [name, value] of Object.entries(props[kind])) {
       p.string(`${kind}.${name} (name)`, name, ACTIONS_NAME, ACTIONS_NAME_ALLOWED);
-      if (!isToken(value) && (typeof value !== 'string' || value.trim() === '')) p.add(`${kind}.${name}: must be a non-empty string`);
+      if (!isToken(value) && (typeof value !== 'string' || value.trim() === '')) p.add(`${kind}.${name}`, 'must be a non-empty string');
       names.push(name);
     }
   }
@@ -98,12 +95,12 @@ export function validateGithubEnvironment(props: GithubEnvironmentProps): string
 function checkBranchPolicy(p: Problems, policy: unknown): void {
   if (policy === undefined || policy === 'protected') return;
   if (typeof policy !== 'object' || policy === null || Array.isArray(policy)) {
-    p.add(`branchPolicy: must be "protected" or { branches: [...] }, got ${describe(policy)}`);
+    p.add('branchPolicy', `must be "protected" or { branches: [...] }, got ${describe(policy)}`);
     return;
   }
   const branches = p.array('branchPolicy.branches', (policy as { branches?: unknown }).branches, false);
   if (Array.isArray((policy as { branches?: unknown }).branches) && branches.length === 0) {
-    p.add('branchPolicy.branches: list at least one branch pattern, or use "protected"');
+    p.add('branchPolicy.branches', 'list at least one branch pattern, or use "protected"');
   }
   branches.forEach((b, i) => p.string(`branchPolicy.branches[${i}]`, b, BRANCH_PATTERN, BRANCH_PATTERN_ALLOWED));
   p.unique('branchPolicy.branches', branches);

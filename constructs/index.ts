@@ -1,14 +1,32 @@
-export * from './validation';
-export * from './regions';
-export * from './principal';
-export * from './role-conditions';
-export * from './container-registry';
-export * from './kubernetes-cluster';
-export * from './federated-credentials';
-export * from './github';
-export * from './github-actions-identity';
-export * from './github-environment';
-export * from './workload-identity';
-export * from './app-release';
-export * from './policy';
-export * from './synthesize';
+// The package's public API: these names, and nothing else. Patterns (./names), small helpers and the functions the
+// kit's own stacks share stay internal; code inside this repository imports them by file path.
+
+export { ValidationError } from './validation';
+export type { Problem } from './validation';
+export type { IPrincipal, PrincipalType } from './principal';
+
+export { ContainerRegistry, validateRegistry } from './container-registry';
+export type { ContainerRegistryProps, GeoReplication, RegistrySku } from './container-registry';
+
+export { KubernetesCluster, validateCluster, validateNamespace } from './kubernetes-cluster';
+export type {
+  ClusterSkuTier, KubernetesClusterProps, NetworkPolicy, NodeOsSku, NodeOsUpgradeChannel, NodePoolProps, UpgradeChannel,
+} from './kubernetes-cluster';
+
+export { GithubActionsIdentity, validateGithubActionsIdentity } from './github-actions-identity';
+export type { GithubActionsIdentityLookup, GithubActionsIdentityProps, IGithubActionsIdentity } from './github-actions-identity';
+
+export { GithubEnvironment, validateGithubEnvironment } from './github-environment';
+export type { DeploymentBranchPolicy, EnvironmentReviewers, GithubEnvironmentProps } from './github-environment';
+
+export { WorkloadIdentity, validateWorkloadIdentity } from './workload-identity';
+export type { WorkloadIdentityProps } from './workload-identity';
+
+export { AppRelease, validateAppRelease } from './app-release';
+export type { AppReleaseProps, AppValues, ResourceQuantities } from './app-release';
+
+export { POLICY_RULES, SecurityPolicy } from './policy';
+export type { PolicyFinding, PolicyRule, PolicyWaiver } from './policy';
+
+export { synthesize } from './synthesize';
+export type { SynthesizeOptions } from './synthesize';

@@ -6,7 +6,12 @@ import { MonitorDataCollectionRuleAssociation } from '@cdktf/provider-azurerm/li
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { ContainerRegistry } from './container-registry';
 import { IPrincipal, assignRole, grantId } from './principal';
-import { GUID, GUID_ALLOWED, IPV4_CIDR, IPV4_CIDR_ALLOWED, Problems, describe, isToken, throwIfInvalid } from './validation';
+import {
+  CLUSTER_NAME, CLUSTER_NAME_ALLOWED, DNS_PREFIX, DNS_PREFIX_ALLOWED, GUID, GUID_ALLOWED, IPV4_CIDR, IPV4_CIDR_ALLOWED,
+  KUBERNETES_VERSION, KUBERNETES_VERSION_ALLOWED, LOG_ANALYTICS_WORKSPACE_ID, LOG_ANALYTICS_WORKSPACE_ID_ALLOWED,
+  NAMESPACE, NAMESPACE_ALLOWED, NODE_POOL_NAME, NODE_POOL_NAME_ALLOWED, TAINT, TAINT_ALLOWED, VM_SIZE, VM_SIZE_ALLOWED,
+} from './names';
+import { Problem, Problems, describe, isToken, throwIfInvalid } from './validation';
 
 export type ClusterSkuTier = 'Free' | 'Standard' | 'Premium';
 export type NetworkPolicy = 'cilium' | 'calico' | 'azure';
@@ -92,14 +97,6 @@ export const CONTAINER_INSIGHTS_STREAMS: readonly string[] = [
   'Microsoft-ContainerInventory', 'Microsoft-ContainerNodeInventory', 'Microsoft-Perf',
 ];
 
-export const CLUSTER_NAME = /^[a-zA-Z0-9]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?$/;
-export const DNS_PREFIX = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,52}[a-zA-Z0-9])?$/;
-export const NODE_POOL_NAME = /^[a-z][a-z0-9]{0,11}$/;
-/** An Azure VM size name: `Standard_` and letters, digits or underscores; the longest sizes are about 30 characters. */
-const VM_SIZE = /^Standard_[A-Za-z0-9_]{1,55}$/;
-const K8S_VERSION = /^\d+\.\d+(\.\d+)?$/;
-const TAINT = /^[A-Za-z0-9][-A-Za-z0-9_./]*=[-A-Za-z0-9_.]*:(NoSchedule|PreferNoSchedule|NoExecute)$/;
-
 /** The DNS prefix used when none is given: the cluster name with anything else than letters, digits and hyphens dropped. */
 export function defaultDnsPrefix(name: string): string {
   return name.replace(/[^a-zA-Z0-9-]/g, '').slice(0, 54).replace(/^-+|-+$/g, '');
@@ -131,12 +128,12 @@ function poolSettings(pool: NodePoolProps) {
 function validateNodePool(p: Problems, field: string, pool: unknown, system: boolean): string | undefined {
   if (!p.object(field, pool)) return undefined;
   const np = pool as unknown as NodePoolProps;
-  p.string(`${field}.name`, np.name, NODE_POOL_NAME, 'a lowercase letter followed by up to 11 lowercase letters or digits (^[a-z][a-z0-9]{0,11}$)');
-  p.string(`${field}.vmSize`, np.vmSize, VM_SIZE, 'an Azure VM size such as Standard_D4ds_v5, at most 64 characters');
+  p.string(`${field}.name`, np.name, NODE_POOL_NAME, NODE_POOL_NAME_ALLOWED);
+  p.string(`${field}.vmSize`, np.vmSize, VM_SIZE, VM_SIZE_ALLOWED);
   const minOk = p.integer(`${field}.minCount`, np.minCount, system ? 1 : 0, 1000);
   const maxOk = p.integer(`${field}.maxCount`, np.maxCount, 1, 1000);
   if (minOk && maxOk && !isToken(np.minCount) && !isToken(np.maxCount) && np.maxCount < np.minCount) {
-    p.add(`${field}.maxCount: must be at least minCount (${np.minCount}), got ${np.maxCount}`);
+    p.add(`${field}.maxCount`, `must be at least minCount (${np.minCount}), got ${np.maxCount}`);
   }
   p.optionalInteger(`${field}.maxPods`, np.maxPods, 50, 250);
   p.optionalInteger(`${field}.osDiskSizeGb`, np.osDiskSizeGb, 30, 2048);
@@ -146,24 +143,24 @@ function validateNodePool(p: Problems, field: string, pool: unknown, system: boo
   p.unique(`${field}.zones`, zones);
   p.tags(`${field}.nodeLabels`, np.nodeLabels);
   const taints = p.array(`${field}.nodeTaints`, np.nodeTaints);
-  if (system && taints.length > 0) p.add(`${field}.nodeTaints: the system pool carries only the CriticalAddonsOnly taint; put taints on a user pool`);
-  taints.forEach((t, i) => p.string(`${field}.nodeTaints[${i}]`, t, TAINT, 'key=value:Effect with Effect NoSchedule, PreferNoSchedule or NoExecute'));
+  if (system && taints.length > 0) p.add(`${field}.nodeTaints`, 'the system pool carries only the CriticalAddonsOnly taint; put taints on a user pool');
+  taints.forEach((t, i) => p.string(`${field}.nodeTaints[${i}]`, t, TAINT, TAINT_ALLOWED));
   return typeof np.name === 'string' ? np.name : undefined;
 }
 
-/** Every problem with `props`, one string each naming the field and what is allowed. Pure: no construct is created. */
-export function validateCluster(props: KubernetesClusterProps): string[] {
+/** Every problem with `props`, each naming the field and saying what is allowed. Pure: no construct is created. */
+export function validateCluster(props: KubernetesClusterProps): Problem[] {
   const p = new Problems();
   if (!p.object('props', props)) return p.list;
-  p.string('name', props.name, CLUSTER_NAME, '1-63 letters, digits, underscores or hyphens, starting and ending with a letter or digit');
+  p.string('name', props.name, CLUSTER_NAME, CLUSTER_NAME_ALLOWED);
   p.resourceGroup('resourceGroupName', props.resourceGroupName);
   p.region('location', props.location);
   if (props.dnsPrefix !== undefined) {
-    p.string('dnsPrefix', props.dnsPrefix, DNS_PREFIX, '1-54 letters, digits or hyphens, starting and ending with a letter or digit');
+    p.string('dnsPrefix', props.dnsPrefix, DNS_PREFIX, DNS_PREFIX_ALLOWED);
   } else if (typeof props.name === 'string' && !isToken(props.name) && !DNS_PREFIX.test(defaultDnsPrefix(props.name))) {
-    p.add(`dnsPrefix: cannot be derived from name ${describe(props.name)}; set dnsPrefix to 1-54 letters, digits or hyphens, alphanumeric at both ends`);
+    p.add('dnsPrefix', `cannot be derived from name ${describe(props.name)}; set dnsPrefix to 1-54 letters, digits or hyphens, alphanumeric at both ends`);
   }
-  p.optionalString('kubernetesVersion', props.kubernetesVersion, K8S_VERSION, 'a version such as 1.33 or 1.33.2');
+  p.optionalString('kubernetesVersion', props.kubernetesVersion, KUBERNETES_VERSION, KUBERNETES_VERSION_ALLOWED);
   p.oneOf('skuTier', props.skuTier, ['Free', 'Standard', 'Premium']);
   p.oneOf('networkPolicy', props.networkPolicy, ['cilium', 'calico', 'azure']);
   p.oneOf('automaticUpgradeChannel', props.automaticUpgradeChannel, ['patch', 'stable', 'rapid', 'node-image']);
@@ -173,11 +170,11 @@ export function validateCluster(props: KubernetesClusterProps): string[] {
   p.boolean('preventDestroy', props.preventDestroy);
   p.optionalInteger('imageCleanerIntervalHours', props.imageCleanerIntervalHours, 24, 2160);
   p.optionalString('tenantId', props.tenantId, GUID, GUID_ALLOWED);
-  p.optionalString('logAnalyticsWorkspaceId', props.logAnalyticsWorkspaceId, /^\/subscriptions\/.+\/workspaces\/[^/]+$/i, 'a Log Analytics workspace resource ID');
+  p.optionalString('logAnalyticsWorkspaceId', props.logAnalyticsWorkspaceId, LOG_ANALYTICS_WORKSPACE_ID, LOG_ANALYTICS_WORKSPACE_ID_ALLOWED);
 
   const admins = p.array('adminGroupObjectIds', props.adminGroupObjectIds, false);
   if (Array.isArray(props.adminGroupObjectIds) && admins.length === 0) {
-    p.add('adminGroupObjectIds: at least one Entra ID group is required, because local accounts are disabled and only Entra ID admins can manage the cluster');
+    p.add('adminGroupObjectIds', 'at least one Entra ID group is required, because local accounts are disabled and only Entra ID admins can manage the cluster');
   }
   admins.forEach((g, i) => p.string(`adminGroupObjectIds[${i}]`, g, GUID, GUID_ALLOWED));
   p.unique('adminGroupObjectIds', admins, (g) => g.toLowerCase());
@@ -186,7 +183,7 @@ export function validateCluster(props: KubernetesClusterProps): string[] {
   ranges.forEach((r, i) => p.string(`authorizedIpRanges[${i}]`, r, IPV4_CIDR, IPV4_CIDR_ALLOWED));
   p.unique('authorizedIpRanges', ranges);
   if (props.privateClusterEnabled === true && ranges.length > 0) {
-    p.add('authorizedIpRanges: a private cluster has no public API server to restrict; use either privateClusterEnabled or authorizedIpRanges');
+    p.add('authorizedIpRanges', 'a private cluster has no public API server to restrict; use either privateClusterEnabled or authorizedIpRanges');
   }
 
   const names: string[] = [];
@@ -346,13 +343,8 @@ export class KubernetesCluster extends Construct {
   }
 }
 
-export const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-export const NAMESPACE_ALLOWED = 'a Kubernetes namespace: 1-63 lowercase letters, digits or hyphens, alphanumeric at both ends';
-/** A Kubernetes object name (DNS subdomain), as ServiceAccount names are. */
-export const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
-export const OBJECT_NAME_ALLOWED = 'a Kubernetes name: lowercase letters, digits, "-" or ".", alphanumeric at both ends';
-
-export function validateNamespace(namespace: unknown, field = 'namespace'): string[] {
+/** The problems with a Kubernetes namespace name, reported under `field`. Pure. */
+export function validateNamespace(namespace: unknown, field = 'namespace'): Problem[] {
   const p = new Problems();
   p.string(field, namespace, NAMESPACE, NAMESPACE_ALLOWED);
   return p.list;

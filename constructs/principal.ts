@@ -43,9 +43,10 @@ export interface RoleGrant {
  */
 export function assignRole(scope: Construct, id: string, grant: RoleGrant): RoleAssignment {
   if (FORBIDDEN_ROLES.includes(grant.role)) {
-    throw new ValidationError(`role assignment "${id}"`, [
-      `role: ${describe(grant.role)} is never assigned by this kit; use a narrower built-in role (for example AcrPush, Reader or Azure Kubernetes Service RBAC Writer)`,
-    ]);
+    throw new ValidationError(`role assignment "${id}"`, [{
+      field: 'role',
+      message: `${describe(grant.role)} is never assigned by this kit; use a narrower built-in role (for example AcrPush, Reader or Azure Kubernetes Service RBAC Writer)`,
+    }]);
   }
   return new RoleAssignment(scope, id, {
     principalId: grant.principal.principalId,

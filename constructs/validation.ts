@@ -1,22 +1,51 @@
 import { Token } from 'cdktf';
+import { RESOURCE_GROUP, RESOURCE_GROUP_ALLOWED } from './names';
 import { AZURE_REGIONS, REGION_ALLOWED, isAzureRegion, normalizeLocation } from './regions';
 
+/** One validation problem: the field it is about (a props path such as `geoReplications[0].location`) and what is wrong. */
+export interface Problem {
+  /** The props path of the offending value, for example `userNodePools[0].name`. */
+  readonly field: string;
+  /** What is wrong and what is allowed, for example `"x" is not allowed: 5-50 letters or digits`. */
+  readonly message: string;
+}
+
 /**
- * The one error that config validation and every construct throw: it lists every problem at once,
- * one per line, each naming the field and what is allowed.
+ * The one error that config validation and every construct throw: it lists every problem at once, one
+ * `field: message` line each. It is the only place problems are turned into text.
  */
 export class ValidationError extends Error {
-  public readonly problems: readonly string[];
+  /** What was being validated, for example `registry "stack/registry"`. */
+  public readonly subject: string;
+  /** Every problem, structured. */
+  public readonly problems: readonly Problem[];
 
-  constructor(subject: string, problems: readonly string[]) {
-    super(`Invalid ${subject}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  /**
+   * @param problems the problems; a string is accepted as a line already in `field: message` form (the
+   * configuration and policy reports produce those) and is split at its first `: `.
+   */
+  constructor(subject: string, problems: readonly (Problem | string)[]) {
+    const structured = problems.map(toProblem);
+    super(`Invalid ${subject}: ${structured.length} problem${structured.length === 1 ? '' : 's'}\n${structured.map((p) => `  - ${ValidationError.format(p)}`).join('\n')}`);
     this.name = 'ValidationError';
-    this.problems = problems;
+    this.subject = subject;
+    this.problems = structured;
+  }
+
+  /** The line a problem is shown as: `field: message`. */
+  public static format(problem: Problem): string {
+    return problem.field === '' ? problem.message : `${problem.field}: ${problem.message}`;
   }
 }
 
+function toProblem(problem: Problem | string): Problem {
+  if (typeof problem !== 'string') return problem;
+  const colon = problem.indexOf(': ');
+  return colon <= 0 ? { field: '', message: problem } : { field: problem.slice(0, colon), message: problem.slice(colon + 2) };
+}
+
 /** Throws one ValidationError listing `problems`, if there are any. */
-export function throwIfInvalid(subject: string, problems: readonly string[]): void {
+export function throwIfInvalid(subject: string, problems: readonly Problem[]): void {
   if (problems.length > 0) throw new ValidationError(subject, problems);
 }
 
@@ -31,21 +60,22 @@ export function isToken(value: unknown): boolean {
  * JavaScript callers or hand-edited config still gets one readable message.
  */
 export class Problems {
-  public readonly list: string[] = [];
+  public readonly list: Problem[] = [];
 
-  add(problem: string): void {
-    this.list.push(problem);
+  /** Records that `field` has a problem, described by `message`. */
+  add(field: string, message: string): void {
+    this.list.push({ field, message });
   }
 
   /** A required string matching `pattern`; `allowed` says in words what is allowed. */
   string(field: string, value: unknown, pattern: RegExp, allowed: string): value is string {
     if (isToken(value)) return true;
     if (typeof value !== 'string') {
-      this.add(`${field}: must be a string (${allowed}), got ${describe(value)}`);
+      this.add(field, `must be a string (${allowed}), got ${describe(value)}`);
       return false;
     }
     if (!pattern.test(value)) {
-      this.add(`${field}: ${describe(value)} is not allowed: ${allowed}`);
+      this.add(field, `${describe(value)} is not allowed: ${allowed}`);
       return false;
     }
     return true;
@@ -60,7 +90,7 @@ export class Problems {
   integer(field: string, value: unknown, min: number, max: number): value is number {
     if (isToken(value)) return true;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      this.add(`${field}: must be a whole number from ${min} to ${max}, got ${describe(value)}`);
+      this.add(field, `must be a whole number from ${min} to ${max}, got ${describe(value)}`);
       return false;
     }
     return true;
@@ -72,7 +102,7 @@ export class Problems {
 
   boolean(field: string, value: unknown): value is boolean {
     if (value === undefined || typeof value === 'boolean' || isToken(value)) return true;
-    this.add(`${field}: must be true or false, got ${describe(value)}`);
+    this.add(field, `must be true or false, got ${describe(value)}`);
     return false;
   }
 
@@ -80,7 +110,7 @@ export class Problems {
   oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[], optional = true): value is T {
     if ((optional && value === undefined) || isToken(value)) return true;
     if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-      this.add(`${field}: must be one of ${allowed.map((a) => `"${a}"`).join(', ')}, got ${describe(value)}`);
+      this.add(field, `must be one of ${allowed.map((a) => `"${a}"`).join(', ')}, got ${describe(value)}`);
       return false;
     }
     return true;
@@ -91,10 +121,10 @@ export class Problems {
     if (value === undefined && optional) return [];
     if (isToken(value)) return [];
     if (!Array.isArray(value)) {
-      this.add(`${field}: must be a list, got ${describe(value)}`);
+      this.add(field, `must be a list, got ${describe(value)}`);
       return [];
     }
-    if (value.length > maxItems) this.add(`${field}: at most ${maxItems} entries are allowed, got ${value.length}`);
+    if (value.length > maxItems) this.add(field, `at most ${maxItems} entries are allowed, got ${value.length}`);
     return value;
   }
 
@@ -102,7 +132,7 @@ export class Problems {
   object(field: string, value: unknown, optional = false): value is Record<string, unknown> {
     if (value === undefined && optional) return false;
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      this.add(`${field}: must be an object, got ${describe(value)}`);
+      this.add(field, `must be an object, got ${describe(value)}`);
       return false;
     }
     return true;
@@ -116,7 +146,7 @@ export class Problems {
       if ((typeof v !== 'string' && typeof v !== 'number') || isToken(v)) continue;
       const k = key(String(v));
       if (seen.has(k) && !reported.has(k)) {
-        this.add(`${field}: ${describe(v)} appears more than once; each entry must be unique`);
+        this.add(field, `${describe(v)} appears more than once; each entry must be unique`);
         reported.add(k);
       }
       seen.add(k);
@@ -129,7 +159,7 @@ export class Problems {
     if (!this.string(field, value, /\S/, REGION_ALLOWED)) return false;
     if (!isAzureRegion(value)) {
       const near = closest(normalizeLocation(value), AZURE_REGIONS);
-      this.add(`${field}: ${describe(value)} is not an Azure region${near ? ` (did you mean ${near}?)` : ''}; use ${REGION_ALLOWED}`);
+      this.add(field, `${describe(value)} is not an Azure region${near ? ` (did you mean ${near}?)` : ''}; use ${REGION_ALLOWED}`);
       return false;
     }
     return true;
@@ -145,10 +175,10 @@ export class Problems {
     if (value === undefined || isToken(value)) return;
     if (!this.object(field, value)) return;
     const entries = Object.entries(value);
-    if (entries.length > 50) this.add(`${field}: Azure allows at most 50 tags, got ${entries.length}`);
+    if (entries.length > 50) this.add(field, `Azure allows at most 50 tags, got ${entries.length}`);
     for (const [k, v] of entries) {
-      if (k.length < 1 || k.length > 512 || /[<>%&\\?/]/.test(k)) this.add(`${field}: tag name ${describe(k)} must be 1-512 characters without < > % & \\ ? /`);
-      if (typeof v !== 'string' || v.length > 256) this.add(`${field}[${describe(k)}]: tag value must be a string of at most 256 characters`);
+      if (k.length < 1 || k.length > 512 || /[<>%&\\?/]/.test(k)) this.add(field, `tag name ${describe(k)} must be 1-512 characters without < > % & \\ ? /`);
+      if (typeof v !== 'string' || v.length > 256) this.add(`${field}[${describe(k)}]`, `tag value must be a string of at most 256 characters`);
     }
   }
 }
@@ -195,15 +225,3 @@ export function describe(value: unknown): string {
   if (typeof value === 'object') return 'an object';
   return `${typeof value} ${String(value)}`;
 }
-
-/** A resource group name: 1-90 letters, digits, underscores, hyphens, periods or parentheses, not ending in a period. */
-export const RESOURCE_GROUP = /^[-\w.()]{1,89}[-\w()]$/u;
-export const RESOURCE_GROUP_ALLOWED = '1-90 letters, digits, underscores, hyphens, periods or parentheses, not ending in a period';
-
-/** An IPv4 address or CIDR block, as ACR network rules and AKS authorized ranges accept. */
-export const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}(\/(3[0-2]|[12]?\d))?$/;
-export const IPV4_CIDR_ALLOWED = 'an IPv4 address or CIDR block such as 203.0.113.0/24';
-
-/** An Entra ID object or tenant ID. */
-export const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-export const GUID_ALLOWED = 'a GUID such as 00000000-0000-0000-0000-000000000000';

@@ -2,10 +2,9 @@ import { Construct } from 'constructs';
 import { FederatedIdentityCredential } from '@cdktf/provider-azurerm/lib/federated-identity-credential';
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
 import { addFederatedCredentials } from './federated-credentials';
-import { IDENTITY_NAME, IDENTITY_NAME_ALLOWED } from './github-actions-identity';
-import { NAMESPACE, NAMESPACE_ALLOWED, OBJECT_NAME, OBJECT_NAME_ALLOWED } from './kubernetes-cluster';
+import { IDENTITY_NAME, IDENTITY_NAME_ALLOWED, NAMESPACE, NAMESPACE_ALLOWED, OBJECT_NAME, OBJECT_NAME_ALLOWED, OIDC_ISSUER_URL, OIDC_ISSUER_URL_ALLOWED } from './names';
 import { IPrincipal, PrincipalType } from './principal';
-import { Problems, throwIfInvalid } from './validation';
+import { Problem, Problems, throwIfInvalid } from './validation';
 
 export interface WorkloadIdentityProps {
   /** Name of the user-assigned managed identity: 3-128 letters, digits, hyphens or underscores. */
@@ -23,13 +22,13 @@ export interface WorkloadIdentityProps {
 }
 
 
-export function validateWorkloadIdentity(props: WorkloadIdentityProps): string[] {
+export function validateWorkloadIdentity(props: WorkloadIdentityProps): Problem[] {
   const p = new Problems();
   if (!p.object('props', props)) return p.list;
   p.string('name', props.name, IDENTITY_NAME, IDENTITY_NAME_ALLOWED);
   p.resourceGroup('resourceGroupName', props.resourceGroupName);
   p.region('location', props.location);
-  p.string('oidcIssuerUrl', props.oidcIssuerUrl, /^https:\/\/\S+$/, 'the cluster\'s https OIDC issuer URL');
+  p.string('oidcIssuerUrl', props.oidcIssuerUrl, OIDC_ISSUER_URL, OIDC_ISSUER_URL_ALLOWED);
   p.string('namespace', props.namespace, NAMESPACE, NAMESPACE_ALLOWED);
   p.string('serviceAccountName', props.serviceAccountName, OBJECT_NAME, OBJECT_NAME_ALLOWED);
   p.tags('tags', props.tags);

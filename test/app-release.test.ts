@@ -2,9 +2,11 @@ import { join } from 'node:path';
 import { TerraformVariable } from 'cdktf';
 import { parse } from 'yaml';
 import { readFileSync } from 'node:fs';
-import { AppRelease, AppReleaseProps, IMAGE_DIGEST_PATTERN, validateAppRelease } from '../constructs/app-release';
+import { AppRelease, AppReleaseProps, validateAppRelease } from '../constructs/app-release';
+import { IMAGE_DIGEST_PATTERN } from '../constructs/names';
 import { WorkloadIdentity, validateWorkloadIdentity } from '../constructs/workload-identity';
 import { errorOf, only, ref, synthScope } from './helpers';
+import { lines } from './problems';
 
 const CHART = join(__dirname, '..', 'charts', 'ai-app');
 const base: AppReleaseProps = {
@@ -101,7 +103,7 @@ describe('AppRelease validation', () => {
     ['a NetworkPolicy egress port out of range', { values: { networkPolicy: { egress: { tcpPorts: [443, 70000] } } } }, 'values.networkPolicy.egress.tcpPorts[1]: must be a whole number from 1 to 65535, got number 70000'],
   ];
   test.each(cases)('%s', (_, props, message) => {
-    expect(validateAppRelease({ ...base, ...props }).join('\n')).toContain(message);
+    expect(lines(validateAppRelease({ ...base, ...props })).join('\n')).toContain(message);
     expect(errorOf(() => release(props))).toContain(message);
   });
 
@@ -134,7 +136,7 @@ describe('WorkloadIdentity', () => {
   });
 
   test('validation names each bad field', () => {
-    expect(validateWorkloadIdentity({ name: 'x', resourceGroupName: 'rg', location: 'nowhere', oidcIssuerUrl: 'http://insecure', namespace: 'NS', serviceAccountName: '' })).toEqual([
+    expect(lines(validateWorkloadIdentity({ name: 'x', resourceGroupName: 'rg', location: 'nowhere', oidcIssuerUrl: 'http://insecure', namespace: 'NS', serviceAccountName: '' }))).toEqual([
       'name: "x" is not allowed: 3-128 letters, digits, hyphens or underscores, starting with a letter or digit',
       'location: "nowhere" is not an Azure region; use an Azure region name such as koreacentral or japaneast',
       'oidcIssuerUrl: "http://insecure" is not allowed: the cluster\'s https OIDC issuer URL',

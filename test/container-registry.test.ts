@@ -2,6 +2,7 @@ import { Lazy, TerraformOutput } from 'cdktf';
 import { ContainerRegistry, ContainerRegistryProps, validateRegistry } from '../constructs/container-registry';
 import { ValidationError } from '../constructs/validation';
 import { errorOf, only, resources, synthScope } from './helpers';
+import { lines } from './problems';
 
 const base: ContainerRegistryProps = { name: 'acrexample01', resourceGroupName: 'rg-example', location: 'japaneast' };
 
@@ -134,7 +135,7 @@ describe('ContainerRegistry validation', () => {
     ['bad CIDR', { allowedIpRanges: ['10.0.0.0/33'] }, 'allowedIpRanges[0]: "10.0.0.0/33" is not allowed: an IPv4 address or CIDR block'],
   ];
   test.each(cases)('%s', (_, props, message) => {
-    expect(validateRegistry({ ...base, ...props }).join('\n')).toContain(message);
+    expect(lines(validateRegistry({ ...base, ...props })).join('\n')).toContain(message);
     expect(errorOf(() => synthScope((scope) => new ContainerRegistry(scope, 'registry', { ...base, ...props })))).toContain(message);
   });
 
@@ -147,8 +148,17 @@ describe('ContainerRegistry validation', () => {
     }
     expect(error).toBeInstanceOf(ValidationError);
     const { problems, message } = error as ValidationError;
-    expect(problems).toHaveLength(3);
-    expect(message).toMatch(/^Invalid registry ".*registry": 3 problems\n  - name: /);
+    expect(problems).toEqual([
+      { field: 'name', message: '"x" is not allowed: 5-50 letters or digits, globally unique (azurerm validate/container_registry_name.go)' },
+      { field: 'geoReplications', message: 'geo-replication needs sku "Premium" (got "Standard"); remove it or use Premium' },
+      { field: 'geoReplications[0].location', message: '"japaneast" is the registry\'s own location; a replica must be in another region' },
+    ]);
+    expect(message).toBe([
+      'Invalid registry "stack/registry": 3 problems',
+      '  - name: "x" is not allowed: 5-50 letters or digits, globally unique (azurerm validate/container_registry_name.go)',
+      '  - geoReplications: geo-replication needs sku "Premium" (got "Standard"); remove it or use Premium',
+      '  - geoReplications[0].location: "japaneast" is the registry\'s own location; a replica must be in another region',
+    ].join('\n'));
   });
 
   test('the shipped defaults are valid and tokens are not checked at synth time', () => {

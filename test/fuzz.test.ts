@@ -30,7 +30,7 @@ import { GithubActionsIdentity, GithubActionsIdentityProps, validateGithubAction
 import { GithubEnvironment, GithubEnvironmentProps, validateGithubEnvironment } from '../constructs/github-environment';
 import { KubernetesCluster, KubernetesClusterProps, validateCluster } from '../constructs/kubernetes-cluster';
 import { AZURE_REGIONS } from '../constructs/regions';
-import { ValidationError } from '../constructs/validation';
+import { Problem, ValidationError } from '../constructs/validation';
 import { WorkloadIdentity, WorkloadIdentityProps, validateWorkloadIdentity } from '../constructs/workload-identity';
 import { buildStacks } from '../stacks/app';
 import type { EnvironmentConfig, PlatformConfig } from '../stacks/environments';
@@ -503,7 +503,7 @@ interface ConstructSpec<P> {
   readonly name: string;
   /** Valid props, built from the live config as the stacks build them, with documented optional props spelled out. */
   readonly bases: readonly P[];
-  readonly validate: (props: P) => string[];
+  readonly validate: (props: P) => Problem[];
   readonly build: (scope: Construct, props: P) => unknown;
 }
 
@@ -603,7 +603,7 @@ const CONSTRUCTS: readonly ConstructSpec<unknown>[] = [
 
 const PROPS = {
   throws: 'the validator throws',
-  strings: 'the validator returns a list of strings',
+  strings: 'the validator returns a list of { field, message } problems',
   accepted: 'malformed props are rejected',
   unnamed: 'every problem names a prop',
   unrelated: 'a problem names the mutated prop',
@@ -623,13 +623,16 @@ function observeProps(s: ConstructSpec<unknown>, base: unknown, input: unknown, 
   } catch (e) {
     return { verdict: 'crashed', observations: [observation(PROPS.throws, errorHead(e), crashKey(e))] };
   }
-  if (!Array.isArray(problems) || problems.some((p) => typeof p !== 'string')) {
+  const isProblem = (p: unknown): p is Problem =>
+    typeof p === 'object' && p !== null && typeof (p as Problem).field === 'string' && typeof (p as Problem).message === 'string';
+  if (!Array.isArray(problems) || !problems.every(isProblem)) {
     return { verdict: 'crashed', observations: [observation(PROPS.strings, jsLiteral(problems).slice(0, 200))] };
   }
-  const list = problems as string[];
+  const structured = problems as Problem[];
+  const list = structured.map(ValidationError.format);
   const observations: Observation[] = [];
   const keys = new Set([...Object.keys(base as object), 'props']);
-  const unnamed = list.filter((p) => !p.includes(': ') || (!keys.has(/^[A-Za-z]+/.exec(p)?.[0] ?? '') && !/^[^:]* \([^)]*\): /.test(p) && !p.startsWith('federated credential name')));
+  const unnamed = structured.filter(({ field }) => field === '' || (!keys.has(/^[A-Za-z]+/.exec(field)?.[0] ?? '') && !/ \([^)]*\)$/.test(field) && !field.startsWith('federated credential name')));
   if (unnamed.length > 0) observations.push(observation(PROPS.unnamed, `problem: ${JSON.stringify(unnamed[0])}`));
   if (list.length > 0 && !list.some((p) => paths.some((path) => relates(p, path, 2)))) observations.push(observation(PROPS.unrelated, `problems: ${JSON.stringify(list)}`));
 
@@ -647,8 +650,8 @@ function observeProps(s: ConstructSpec<unknown>, base: unknown, input: unknown, 
     else {
       const shape = aggregatedShapeProblem(error.message, list);
       if (shape) observations.push(observation(PROPS.shape, shape, shapeKey(shape), true));
-      if (JSON.stringify(error.problems) !== JSON.stringify(list)) {
-        observations.push(observation(PROPS.mismatch, `validator: ${JSON.stringify(list)}\nerror: ${JSON.stringify(error.problems)}`));
+      if (JSON.stringify(error.problems) !== JSON.stringify(structured)) {
+        observations.push(observation(PROPS.mismatch, `validator: ${JSON.stringify(structured)}\nerror: ${JSON.stringify(error.problems)}`));
       }
     }
     return { verdict: 'rejected', observations };
@@ -733,7 +736,7 @@ describe('the fuzz harness bites (a deliberately broken construct)', () => {
     name: 'Broken',
     bases: [{ name: 'abc', count: 1 }],
     // Calls a string method without checking the type: a TypeError on a number.
-    validate: (p) => (p.name.trim() === '' ? ['name: must not be empty'] : Number.isInteger(p.count) ? [] : ['count: must be a whole number']),
+    validate: (p) => (p.name.trim() === '' ? [{ field: 'name', message: 'must not be empty' }] : Number.isInteger(p.count) ? [] : [{ field: 'count', message: 'must be a whole number' }]),
     // Forgets to throw on invalid props, and crashes on a count the validator allows.
     build: (_scope, p) => {
       if (p.count > 5) throw new TypeError("Cannot read properties of undefined (reading 'length')");
@@ -750,8 +753,8 @@ describe('the fuzz harness bites (a deliberately broken construct)', () => {
   });
 
   test('a problem that spans lines, or lists no field, is caught', () => {
-    expect(aggregatedShapeProblem(new ValidationError('x', ['name: "a\nb" is not allowed']).message, ['name: "a\nb" is not allowed'])).toMatch(/spans several lines/);
-    expect(aggregatedShapeProblem(new ValidationError('x', ['name: bad']).message, ['name: bad'])).toBeUndefined();
+    expect(aggregatedShapeProblem(new ValidationError('x', [{ field: 'name', message: '"a\nb" is not allowed' }]).message, ['name: "a\nb" is not allowed'])).toMatch(/spans several lines/);
+    expect(aggregatedShapeProblem(new ValidationError('x', [{ field: 'name', message: 'bad' }]).message, ['name: bad'])).toBeUndefined();
     expect(TOP_LEVEL.test('environments.prod.location: bad')).toBe(true);
     expect(TOP_LEVEL.test('something went wrong')).toBe(false);
   });

@@ -1,6 +1,7 @@
 import { TerraformOutput } from 'cdktf';
 import { GithubActionsIdentity, GithubActionsIdentityProps, validateGithubActionsIdentity } from '../constructs/github-actions-identity';
 import { errorOf, only, ref, resources, synthScope } from './helpers';
+import { lines } from './problems';
 
 const base: GithubActionsIdentityProps = {
   name: 'id-github-test',
@@ -97,7 +98,7 @@ describe('GithubActionsIdentity validation', () => {
     ['identity name too short', { name: 'id' }, 'name: "id" is not allowed: 3-128 letters, digits, hyphens or underscores'],
   ];
   test.each(cases)('%s', (_, props, message) => {
-    expect(validateGithubActionsIdentity({ ...base, ...props }).join('\n')).toContain(message);
+    expect(lines(validateGithubActionsIdentity({ ...base, ...props })).join('\n')).toContain(message);
     expect(errorOf(() => build(props))).toContain(message);
   });
 });

@@ -1,5 +1,6 @@
 import { GithubEnvironment, GithubEnvironmentProps, validateGithubEnvironment } from '../constructs/github-environment';
 import { errorOf, only, ref, resources, synthScope } from './helpers';
+import { lines } from './problems';
 
 const base: GithubEnvironmentProps = {
   repository: 'contoso/ai-platform',
@@ -58,8 +59,8 @@ describe('GithubEnvironment in an environment another stack owns', () => {
 
   test('refuses protection rules, which belong to the owning stack', () => {
     expect(validateGithubEnvironment({ ...base, manageEnvironment: false, reviewers: { users: [1] }, branchPolicy: 'protected' })).toEqual([
-      'reviewers: only the stack that manages the environment sets protection rules; drop it or set manageEnvironment: true',
-      'branchPolicy: only the stack that manages the environment sets protection rules; drop it or set manageEnvironment: true',
+      { field: 'reviewers', message: 'only the stack that manages the environment sets protection rules; drop it or set manageEnvironment: true' },
+      { field: 'branchPolicy', message: 'only the stack that manages the environment sets protection rules; drop it or set manageEnvironment: true' },
     ]);
   });
 });
@@ -81,7 +82,7 @@ describe('GithubEnvironment validation', () => {
     ['a secret and a variable with one name', { variables: { azure_client_id: 'x' } }, 'secrets and variables (names are case-insensitive): "azure_client_id" appears more than once'],
   ];
   test.each(cases)('%s', (_, props, message) => {
-    expect(validateGithubEnvironment({ ...base, ...props }).join('\n')).toContain(message);
+    expect(lines(validateGithubEnvironment({ ...base, ...props })).join('\n')).toContain(message);
     expect(errorOf(() => synth(props))).toContain(message);
   });
 });

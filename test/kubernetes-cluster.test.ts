@@ -1,6 +1,7 @@
 import { ContainerRegistry } from '../constructs/container-registry';
 import { CONTAINER_INSIGHTS_STREAMS, KubernetesCluster, KubernetesClusterProps, validateCluster } from '../constructs/kubernetes-cluster';
 import { errorOf, only, ref, resources, synthScope } from './helpers';
+import { lines } from './problems';
 
 const ADMINS = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
 const WORKSPACE = '/subscriptions/66666666-7777-8888-9999-000000000000/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/logs';
@@ -213,16 +214,19 @@ describe('KubernetesCluster validation', () => {
     ['bad vm size', { systemNodePool: { ...pool, vmSize: 'D4' } }, 'systemNodePool.vmSize: "D4" is not allowed: an Azure VM size'],
   ];
   test.each(cases)('%s', (_, props, message) => {
-    expect(validateCluster({ ...base, ...props }).join('\n')).toContain(message);
+    expect(lines(validateCluster({ ...base, ...props })).join('\n')).toContain(message);
     expect(errorOf(() => synth(props))).toContain(message);
   });
 
   test('a name that yields no DNS prefix needs an explicit one', () => {
-    expect(validateCluster({ ...base, name: '___' }).join('\n')).toContain('dnsPrefix: cannot be derived from name "___"');
+    expect(lines(validateCluster({ ...base, name: '___' })).join('\n')).toContain('dnsPrefix: cannot be derived from name "___"');
   });
 
   test('wrong types are reported, not thrown as TypeError', () => {
     const problems = validateCluster({ ...base, systemNodePool: undefined, adminGroupObjectIds: 'x' } as unknown as KubernetesClusterProps);
-    expect(problems).toEqual(['adminGroupObjectIds: must be a list, got "x"', 'systemNodePool: must be an object, got nothing']);
+    expect(problems).toEqual([
+      { field: 'adminGroupObjectIds', message: 'must be a list, got "x"' },
+      { field: 'systemNodePool', message: 'must be an object, got nothing' },
+    ]);
   });
 });

@@ -19,7 +19,7 @@ const cluster = new KubernetesCluster(stack, 'cluster', {
 });
 cluster.attachRegistry(registry);
 let refused = '';
-try { new ContainerRegistry(stack, 'bad', { name: 'no', resourceGroupName: 'rg', location: 'westeurope' }); } catch (e) { refused = e instanceof ValidationError ? e.problems.join() : 'wrong error'; }
+try { new ContainerRegistry(stack, 'bad', { name: 'no', resourceGroupName: 'rg', location: 'westeurope' }); } catch (e) { refused = e instanceof ValidationError ? e.problems.map((p) => p.field + ': ' + p.message).join() : 'wrong error'; }
 stack.node.tryRemoveChild('bad');
 app.synth();
 console.log(JSON.stringify({ refused, json: require('node:fs').readFileSync(process.argv[1] + '/stacks/consumer/cdk.tf.json', 'utf8') }));

@@ -1,9 +1,14 @@
-import { Construct } from 'constructs';
+import { TerraformProvider } from 'cdktf';
+import { Construct, IConstruct } from 'constructs';
 import { ContainerRegistry as AzurermContainerRegistry } from '@cdktf/provider-azurerm/lib/container-registry';
+import { DataAzurermContainerRegistry } from '@cdktf/provider-azurerm/lib/data-azurerm-container-registry';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
-import { IPrincipal, assignRole, grantId } from './principal';
+import { IPrincipal } from './principal';
 import { normalizeLocation } from './regions';
-import { IPV4_CIDR, IPV4_CIDR_ALLOWED, REGISTRY_NAME, REGISTRY_NAME_ALLOWED } from './names';
+import {
+  IPV4_CIDR, IPV4_CIDR_ALLOWED, LOGIN_SERVER, LOGIN_SERVER_ALLOWED, REGISTRY_ID, REGISTRY_ID_ALLOWED, REGISTRY_NAME, REGISTRY_NAME_ALLOWED,
+} from './names';
+import { GrantableResource } from './resource';
 import { Problem, Problems, describe, isToken, throwIfInvalid } from './validation';
 
 export type RegistrySku = 'Basic' | 'Standard' | 'Premium';
@@ -98,11 +103,126 @@ export function validateRegistry(props: ContainerRegistryProps): Problem[] {
   return p.list;
 }
 
+/** A container registry, created by this program (ContainerRegistry) or imported (ContainerRegistry.fromExisting, fromAttributes). */
+export interface IContainerRegistry extends IConstruct {
+  /** The registry's resource ID: the scope of its role assignments. */
+  readonly id: string;
+  /** The registry's name. */
+  readonly name: string;
+  /** The login server, `<name>.azurecr.io`: the host part of every image reference. */
+  readonly loginServer: string;
+  /** Lets `principal` pull images: AcrPull at this registry's scope. The same grant twice returns the same assignment. */
+  grantPull(principal: IPrincipal): RoleAssignment;
+  /** Lets `principal` push and pull images: AcrPush at this registry's scope. The same grant twice returns the same assignment. */
+  grantPush(principal: IPrincipal): RoleAssignment;
+}
+
+/** Which existing registry to import, looked up by name through a data source. */
+export interface ContainerRegistryLookup {
+  /** The registry's name: 5-50 letters or digits. */
+  readonly name: string;
+  /** Resource group that holds the registry. */
+  readonly resourceGroupName: string;
+  /** The azurerm provider of the registry's subscription, when it is not the stack's default. @default - the default azurerm provider */
+  readonly provider?: TerraformProvider;
+}
+
+/** An existing registry given by its attributes: no lookup, so it may live in any subscription the deployer can assign roles in. */
+export interface ContainerRegistryAttributes {
+  /** The registry's resource ID, `/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.ContainerRegistry/registries/<name>`. */
+  readonly id: string;
+  /** The registry's name: the last segment of `id`. */
+  readonly name: string;
+  /** The registry's login server, for example `myregistry.azurecr.io`. */
+  readonly loginServer: string;
+}
+
+/** Every problem with a registry lookup, each naming the field and saying what is allowed. Pure. */
+export function validateRegistryLookup(lookup: ContainerRegistryLookup): Problem[] {
+  const p = new Problems();
+  if (!p.object('props', lookup)) return p.list;
+  p.string('name', lookup.name, REGISTRY_NAME, REGISTRY_NAME_ALLOWED);
+  p.resourceGroup('resourceGroupName', lookup.resourceGroupName);
+  return p.list;
+}
+
+/** Every problem with a registry's attributes, each naming the field and saying what is allowed. Pure. */
+export function validateRegistryAttributes(attributes: ContainerRegistryAttributes): Problem[] {
+  const p = new Problems();
+  if (!p.object('props', attributes)) return p.list;
+  const idOk = p.string('id', attributes.id, REGISTRY_ID, REGISTRY_ID_ALLOWED) && !isToken(attributes.id);
+  const nameOk = p.string('name', attributes.name, REGISTRY_NAME, REGISTRY_NAME_ALLOWED) && !isToken(attributes.name);
+  if (idOk && nameOk && attributes.id.slice(attributes.id.lastIndexOf('/') + 1).toLowerCase() !== attributes.name.toLowerCase()) {
+    p.add('name', `${describe(attributes.name)} is not the registry that id ${describe(attributes.id)} names`);
+  }
+  p.string('loginServer', attributes.loginServer, LOGIN_SERVER, LOGIN_SERVER_ALLOWED);
+  return p.list;
+}
+
+/** What every registry, created or imported, does with its ID: grant AcrPull and AcrPush at its scope. */
+abstract class RegistryBase extends GrantableResource implements IContainerRegistry {
+  public abstract readonly name: string;
+  public abstract readonly loginServer: string;
+
+  public grantPull(principal: IPrincipal): RoleAssignment {
+    return this.grant(principal, 'AcrPull');
+  }
+
+  public grantPush(principal: IPrincipal): RoleAssignment {
+    return this.grant(principal, 'AcrPush');
+  }
+}
+
+/** A registry looked up through the `azurerm_container_registry` data source. */
+class ExistingContainerRegistry extends RegistryBase {
+  public readonly resource: DataAzurermContainerRegistry;
+  public readonly id: string;
+  public readonly name: string;
+  public readonly loginServer: string;
+
+  constructor(scope: Construct, id: string, lookup: ContainerRegistryLookup) {
+    super(scope, id);
+    this.resource = new DataAzurermContainerRegistry(this, 'resource', { name: lookup.name, resourceGroupName: lookup.resourceGroupName, provider: lookup.provider });
+    this.id = this.resource.id;
+    this.name = this.resource.name;
+    this.loginServer = this.resource.loginServer;
+  }
+}
+
+/** A registry known by its attributes alone. */
+class RegistryFromAttributes extends RegistryBase {
+  public readonly id: string;
+  public readonly name: string;
+  public readonly loginServer: string;
+
+  constructor(scope: Construct, id: string, attributes: ContainerRegistryAttributes) {
+    super(scope, id);
+    this.id = attributes.id;
+    this.name = attributes.name;
+    this.loginServer = attributes.loginServer;
+  }
+}
+
 /**
  * An Azure Container Registry with secure defaults: Premium, zone-redundant, admin user and
  * anonymous pull off, untagged manifests purged after 7 days, dedicated data endpoints.
  */
-export class ContainerRegistry extends Construct {
+export class ContainerRegistry extends RegistryBase {
+  /**
+   * An existing registry, looked up by name and resource group through the `azurerm_container_registry` data
+   * source (created at `scope/id`). Grants on it are role assignments at the looked-up registry's ID.
+   */
+  public static fromExisting(scope: Construct, id: string, lookup: ContainerRegistryLookup): IContainerRegistry {
+    throwIfInvalid(`imported registry "${scope.node.path}/${id}"`, validateRegistryLookup(lookup));
+    return new ExistingContainerRegistry(scope, id, lookup);
+  }
+
+  /** An existing registry given by its ID, name and login server, with no lookup: for a registry in another subscription. */
+  public static fromAttributes(scope: Construct, id: string, attributes: ContainerRegistryAttributes): IContainerRegistry {
+    throwIfInvalid(`imported registry "${scope.node.path}/${id}"`, validateRegistryAttributes(attributes));
+    return new RegistryFromAttributes(scope, id, attributes);
+  }
+
   /** The underlying azurerm resource, for anything this construct does not wrap. */
   public readonly resource: AzurermContainerRegistry;
   /** The registry's resource ID: the scope of its role assignments. */
@@ -152,19 +272,5 @@ export class ContainerRegistry extends Construct {
     this.id = this.resource.id;
     this.name = this.resource.name;
     this.loginServer = this.resource.loginServer;
-  }
-
-  /** Lets `principal` pull images: AcrPull at this registry's scope. */
-  public grantPull(principal: IPrincipal): RoleAssignment {
-    return this.grant(principal, 'AcrPull');
-  }
-
-  /** Lets `principal` push and pull images: AcrPush at this registry's scope. */
-  public grantPush(principal: IPrincipal): RoleAssignment {
-    return this.grant(principal, 'AcrPush');
-  }
-
-  private grant(principal: IPrincipal, role: string): RoleAssignment {
-    return assignRole(this, grantId(this, role, principal), { principal, role, scope: this.id });
   }
 }

@@ -5,12 +5,15 @@ export { ValidationError } from './validation';
 export type { Problem } from './validation';
 export type { IPrincipal, PrincipalType } from './principal';
 
-export { ContainerRegistry, validateRegistry } from './container-registry';
-export type { ContainerRegistryProps, GeoReplication, RegistrySku } from './container-registry';
-
-export { KubernetesCluster, validateCluster, validateNamespace } from './kubernetes-cluster';
+export { ContainerRegistry, validateRegistry, validateRegistryAttributes, validateRegistryLookup } from './container-registry';
 export type {
-  ClusterSkuTier, KubernetesClusterProps, NetworkPolicy, NodeOsSku, NodeOsUpgradeChannel, NodePoolProps, UpgradeChannel,
+  ContainerRegistryAttributes, ContainerRegistryLookup, ContainerRegistryProps, GeoReplication, IContainerRegistry, RegistrySku,
+} from './container-registry';
+
+export { KubernetesCluster, validateCluster, validateClusterAttributes, validateClusterLookup, validateNamespace } from './kubernetes-cluster';
+export type {
+  ClusterSkuTier, IKubernetesCluster, KubernetesClusterAttributes, KubernetesClusterLookup, KubernetesClusterProps, NetworkPolicy,
+  NodeOsSku, NodeOsUpgradeChannel, NodePoolProps, UpgradeChannel,
 } from './kubernetes-cluster';
 
 export { GithubActionsIdentity, validateGithubActionsIdentity } from './github-actions-identity';

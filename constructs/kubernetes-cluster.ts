@@ -1,15 +1,18 @@
-import { Construct } from 'constructs';
+import { TerraformProvider } from 'cdktf';
+import { Construct, IConstruct } from 'constructs';
+import { DataAzurermKubernetesCluster } from '@cdktf/provider-azurerm/lib/data-azurerm-kubernetes-cluster';
 import { KubernetesCluster as AzurermKubernetesCluster } from '@cdktf/provider-azurerm/lib/kubernetes-cluster';
 import { KubernetesClusterNodePool } from '@cdktf/provider-azurerm/lib/kubernetes-cluster-node-pool';
 import { MonitorDataCollectionRule } from '@cdktf/provider-azurerm/lib/monitor-data-collection-rule';
 import { MonitorDataCollectionRuleAssociation } from '@cdktf/provider-azurerm/lib/monitor-data-collection-rule-association';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
-import { ContainerRegistry } from './container-registry';
-import { IPrincipal, assignRole, grantId } from './principal';
+import { IContainerRegistry } from './container-registry';
+import { IPrincipal } from './principal';
+import { GrantableResource } from './resource';
 import {
-  CLUSTER_NAME, CLUSTER_NAME_ALLOWED, DNS_PREFIX, DNS_PREFIX_ALLOWED, GUID, GUID_ALLOWED, IPV4_CIDR, IPV4_CIDR_ALLOWED,
+  CLUSTER_ID, CLUSTER_ID_ALLOWED, CLUSTER_NAME, CLUSTER_NAME_ALLOWED, DNS_PREFIX, DNS_PREFIX_ALLOWED, GUID, GUID_ALLOWED, IPV4_CIDR, IPV4_CIDR_ALLOWED,
   KUBERNETES_VERSION, KUBERNETES_VERSION_ALLOWED, LOG_ANALYTICS_WORKSPACE_ID, LOG_ANALYTICS_WORKSPACE_ID_ALLOWED,
-  NAMESPACE, NAMESPACE_ALLOWED, NODE_POOL_NAME, NODE_POOL_NAME_ALLOWED, TAINT, TAINT_ALLOWED, VM_SIZE, VM_SIZE_ALLOWED,
+  NAMESPACE, NAMESPACE_ALLOWED, NODE_POOL_NAME, NODE_POOL_NAME_ALLOWED, OIDC_ISSUER_URL, OIDC_ISSUER_URL_ALLOWED, TAINT, TAINT_ALLOWED, VM_SIZE, VM_SIZE_ALLOWED,
 } from './names';
 import { Problem, Problems, describe, isToken, throwIfInvalid } from './validation';
 
@@ -198,13 +201,147 @@ export function validateCluster(props: KubernetesClusterProps): Problem[] {
   return p.list;
 }
 
+/** An AKS cluster, created by this program (KubernetesCluster) or imported (KubernetesCluster.fromExisting, fromAttributes). */
+export interface IKubernetesCluster extends IConstruct {
+  /** The cluster's resource ID: the scope of its role assignments. */
+  readonly id: string;
+  /** The cluster's name. */
+  readonly name: string;
+  /** The OIDC issuer URL that workload identity federated credentials trust. */
+  readonly oidcIssuerUrl: string;
+  /** The kubelet identity (`kubelet_identity[0].object_id`), which pulls images, as a principal for role assignments. */
+  readonly kubeletIdentity: IPrincipal;
+  /** Exactly what `az aks update --attach-acr` does: AcrPull for the kubelet identity, scoped to the registry. */
+  attachRegistry(registry: IContainerRegistry): RoleAssignment;
+  /** Lets `principal` fetch the cluster's user kubeconfig: "Azure Kubernetes Service Cluster User Role" on the cluster. */
+  grantClusterUser(principal: IPrincipal): RoleAssignment;
+  /** Lets `principal` read and write most objects in one namespace: "Azure Kubernetes Service RBAC Writer" at `<cluster id>/namespaces/<namespace>`. */
+  grantNamespaceWriter(principal: IPrincipal, namespace: string): RoleAssignment;
+}
+
+/** Which existing cluster to import, looked up by name through a data source. */
+export interface KubernetesClusterLookup {
+  /** The cluster's name. */
+  readonly name: string;
+  /** Resource group that holds the cluster. */
+  readonly resourceGroupName: string;
+  /** The azurerm provider of the cluster's subscription, when it is not the stack's default. @default - the default azurerm provider */
+  readonly provider?: TerraformProvider;
+}
+
+/** An existing cluster given by its attributes: no lookup, so it may live in any subscription the deployer can assign roles in. */
+export interface KubernetesClusterAttributes {
+  /** The cluster's resource ID, `/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.ContainerService/managedClusters/<name>`. */
+  readonly id: string;
+  /** The cluster's name: the last segment of `id`. */
+  readonly name: string;
+  /** The cluster's OIDC issuer URL (`az aks show --query oidcIssuerProfile.issuerUrl`). */
+  readonly oidcIssuerUrl: string;
+  /** Object ID of the cluster's kubelet identity (`az aks show --query identityProfile.kubeletidentity.objectId`). */
+  readonly kubeletIdentityObjectId: string;
+}
+
+/** Every problem with a cluster lookup, each naming the field and saying what is allowed. Pure. */
+export function validateClusterLookup(lookup: KubernetesClusterLookup): Problem[] {
+  const p = new Problems();
+  if (!p.object('props', lookup)) return p.list;
+  p.string('name', lookup.name, CLUSTER_NAME, CLUSTER_NAME_ALLOWED);
+  p.resourceGroup('resourceGroupName', lookup.resourceGroupName);
+  return p.list;
+}
+
+/** Every problem with a cluster's attributes, each naming the field and saying what is allowed. Pure. */
+export function validateClusterAttributes(attributes: KubernetesClusterAttributes): Problem[] {
+  const p = new Problems();
+  if (!p.object('props', attributes)) return p.list;
+  const idOk = p.string('id', attributes.id, CLUSTER_ID, CLUSTER_ID_ALLOWED) && !isToken(attributes.id);
+  const nameOk = p.string('name', attributes.name, CLUSTER_NAME, CLUSTER_NAME_ALLOWED) && !isToken(attributes.name);
+  if (idOk && nameOk && attributes.id.slice(attributes.id.lastIndexOf('/') + 1).toLowerCase() !== attributes.name.toLowerCase()) {
+    p.add('name', `${describe(attributes.name)} is not the cluster that id ${describe(attributes.id)} names`);
+  }
+  p.string('oidcIssuerUrl', attributes.oidcIssuerUrl, OIDC_ISSUER_URL, OIDC_ISSUER_URL_ALLOWED);
+  p.string('kubeletIdentityObjectId', attributes.kubeletIdentityObjectId, GUID, GUID_ALLOWED);
+  return p.list;
+}
+
+/** What every cluster, created or imported, grants at its ID: cluster user, namespace writer, and AcrPull for its kubelet. */
+abstract class ClusterBase extends GrantableResource implements IKubernetesCluster {
+  public abstract readonly name: string;
+  public abstract readonly oidcIssuerUrl: string;
+  public abstract readonly kubeletIdentity: IPrincipal;
+
+  public attachRegistry(registry: IContainerRegistry): RoleAssignment {
+    return registry.grantPull(this.kubeletIdentity);
+  }
+
+  public grantClusterUser(principal: IPrincipal): RoleAssignment {
+    return this.grant(principal, 'Azure Kubernetes Service Cluster User Role');
+  }
+
+  public grantNamespaceWriter(principal: IPrincipal, namespace: string): RoleAssignment {
+    throwIfInvalid(`namespace grant on cluster "${this.node.path}"`, validateNamespace(namespace));
+    return this.grant(principal, 'Azure Kubernetes Service RBAC Writer', { scope: `${this.id}/namespaces/${namespace}`, idSuffix: namespace });
+  }
+}
+
+const kubelet = (objectId: string): IPrincipal => ({ principalId: objectId, principalType: 'ServicePrincipal' });
+
+/** A cluster looked up through the `azurerm_kubernetes_cluster` data source. */
+class ExistingKubernetesCluster extends ClusterBase {
+  public readonly resource: DataAzurermKubernetesCluster;
+  public readonly id: string;
+  public readonly name: string;
+  public readonly oidcIssuerUrl: string;
+  public readonly kubeletIdentity: IPrincipal;
+
+  constructor(scope: Construct, id: string, lookup: KubernetesClusterLookup) {
+    super(scope, id);
+    this.resource = new DataAzurermKubernetesCluster(this, 'resource', { name: lookup.name, resourceGroupName: lookup.resourceGroupName, provider: lookup.provider });
+    this.id = this.resource.id;
+    this.name = this.resource.name;
+    this.oidcIssuerUrl = this.resource.oidcIssuerUrl;
+    this.kubeletIdentity = kubelet(this.resource.kubeletIdentity.get(0).objectId);
+  }
+}
+
+/** A cluster known by its attributes alone. */
+class ClusterFromAttributes extends ClusterBase {
+  public readonly id: string;
+  public readonly name: string;
+  public readonly oidcIssuerUrl: string;
+  public readonly kubeletIdentity: IPrincipal;
+
+  constructor(scope: Construct, id: string, attributes: KubernetesClusterAttributes) {
+    super(scope, id);
+    this.id = attributes.id;
+    this.name = attributes.name;
+    this.oidcIssuerUrl = attributes.oidcIssuerUrl;
+    this.kubeletIdentity = kubelet(attributes.kubeletIdentityObjectId);
+  }
+}
+
 /**
  * An AKS cluster with secure defaults: Entra ID with Azure RBAC and local accounts off, OIDC issuer and
  * workload identity, Azure CNI overlay with a network policy, an autoscaling system pool for critical
  * add-ons only, automatic patch and node-image upgrades, Azure Policy, secrets-store CSI rotation,
  * the image cleaner, and the Azure Monitor agent when a workspace is given.
  */
-export class KubernetesCluster extends Construct {
+export class KubernetesCluster extends ClusterBase {
+  /**
+   * An existing cluster, looked up by name and resource group through the `azurerm_kubernetes_cluster` data source
+   * (created at `scope/id`). Grants on it are role assignments at the looked-up cluster's ID.
+   */
+  public static fromExisting(scope: Construct, id: string, lookup: KubernetesClusterLookup): IKubernetesCluster {
+    throwIfInvalid(`imported cluster "${scope.node.path}/${id}"`, validateClusterLookup(lookup));
+    return new ExistingKubernetesCluster(scope, id, lookup);
+  }
+
+  /** An existing cluster given by its ID, name, OIDC issuer and kubelet identity, with no lookup: for a cluster in another subscription. */
+  public static fromAttributes(scope: Construct, id: string, attributes: KubernetesClusterAttributes): IKubernetesCluster {
+    throwIfInvalid(`imported cluster "${scope.node.path}/${id}"`, validateClusterAttributes(attributes));
+    return new ClusterFromAttributes(scope, id, attributes);
+  }
+
   /** The underlying azurerm resource, for anything this construct does not wrap. */
   public readonly resource: AzurermKubernetesCluster;
   /** The Container insights data collection rule, when a workspace is given. */
@@ -316,30 +453,9 @@ export class KubernetesCluster extends Construct {
     this.name = this.resource.name;
     this.oidcIssuerUrl = this.resource.oidcIssuerUrl;
     this.kubeletIdentityObjectId = this.resource.kubeletIdentity.objectId;
-    this.kubeletIdentity = { principalId: this.kubeletIdentityObjectId, principalType: 'ServicePrincipal' };
+    this.kubeletIdentity = kubelet(this.kubeletIdentityObjectId);
     this.host = this.resource.kubeConfig.get(0).host;
     this.clusterCaCertificate = this.resource.kubeConfig.get(0).clusterCaCertificate;
-  }
-
-  /** Exactly what `az aks update --attach-acr` does: AcrPull for the kubelet identity, scoped to the registry. */
-  public attachRegistry(registry: ContainerRegistry): RoleAssignment {
-    return registry.grantPull(this.kubeletIdentity);
-  }
-
-  /** Lets `principal` fetch the cluster's user kubeconfig: "Azure Kubernetes Service Cluster User Role" on the cluster. */
-  public grantClusterUser(principal: IPrincipal): RoleAssignment {
-    return this.grant(principal, 'Azure Kubernetes Service Cluster User Role', this.id);
-  }
-
-  /** Lets `principal` read and write most objects in one namespace: "Azure Kubernetes Service RBAC Writer" at `<cluster id>/namespaces/<namespace>`. */
-  public grantNamespaceWriter(principal: IPrincipal, namespace: string): RoleAssignment {
-    throwIfInvalid(`namespace grant on cluster "${this.node.path}"`, validateNamespace(namespace));
-    return this.grant(principal, 'Azure Kubernetes Service RBAC Writer', `${this.id}/namespaces/${namespace}`, namespace);
-  }
-
-  private grant(principal: IPrincipal, role: string, scope: string, suffix?: string): RoleAssignment {
-    const id = grantId(this, role, principal);
-    return assignRole(this, suffix ? `${id}-${suffix}` : id, { principal, role, scope });
   }
 }
 

@@ -8,7 +8,7 @@ import { normalizeLocation } from './regions';
 import {
   IPV4_CIDR, IPV4_CIDR_ALLOWED, LOGIN_SERVER, LOGIN_SERVER_ALLOWED, REGISTRY_ID, REGISTRY_ID_ALLOWED, REGISTRY_NAME, REGISTRY_NAME_ALLOWED,
 } from './names';
-import { GrantableResource } from './resource';
+import { AzureResourceProps, GrantableResource } from './resource';
 import { Problem, Problems, describe, isToken, throwIfInvalid } from './validation';
 
 export type RegistrySku = 'Basic' | 'Standard' | 'Premium';
@@ -24,11 +24,9 @@ export interface GeoReplication {
   readonly regionalEndpointEnabled?: boolean;
 }
 
-export interface ContainerRegistryProps {
+export interface ContainerRegistryProps extends AzureResourceProps {
   /** Globally unique registry name: 5-50 letters or digits. Changing it replaces the registry. */
   readonly name: string;
-  /** Resource group that holds the registry. */
-  readonly resourceGroupName: string;
   /** Azure region of the registry's home replica. Changing it replaces the registry. */
   readonly location: string;
   /** Pricing tier. Geo-replication, zone redundancy, retention, data endpoints and network rules need Premium. @default 'Premium' */
@@ -45,8 +43,6 @@ export interface ContainerRegistryProps {
   readonly publicNetworkAccessEnabled?: boolean;
   /** IPv4 addresses or CIDR blocks allowed in; everything else is denied (Premium only). @default - no network rules: every address may reach the registry, and still must authenticate */
   readonly allowedIpRanges?: readonly string[];
-  /** Tags on the registry and its replicas. @default - none */
-  readonly tags?: Readonly<Record<string, string>>;
   /** Make Terraform refuse any plan that destroys the registry (lifecycle.prevent_destroy). @default false */
   readonly preventDestroy?: boolean;
 }

@@ -7,36 +7,33 @@ import { MAX_FEDERATED_CREDENTIALS, TrustedSubject, addFederatedCredentials } fr
 import { GITHUB_OIDC_ISSUER, checkRepository } from './github';
 import { CREDENTIAL_NAME, CREDENTIAL_NAME_ALLOWED, ENVIRONMENT_NAME, ENVIRONMENT_NAME_ALLOWED, IDENTITY_NAME, IDENTITY_NAME_ALLOWED, REF_NAME, REF_NAME_ALLOWED } from './names';
 import { IPrincipal, PrincipalType } from './principal';
+import { AzureResourceProps } from './resource';
 import { Problem, Problems, describe, throwIfInvalid } from './validation';
 
-export interface GithubActionsIdentityProps {
+export interface GithubActionsIdentityProps extends AzureResourceProps {
   /** Name of the user-assigned managed identity: 3-128 letters, digits, hyphens or underscores, starting with a letter or digit. */
   readonly name: string;
-  readonly resourceGroupName: string;
-  readonly location: string;
   /** The repository whose workflows may sign in, `owner/name`. */
   readonly repository: string;
   /** Trust jobs that declare `environment: <name>`: subject `repo:owner/name:environment:<name>`. @default - none */
   readonly environments?: readonly string[];
   /** Trust jobs on pushes to these branches, when they declare no environment: subject `repo:owner/name:ref:refs/heads/<branch>`. @default - none */
   readonly branches?: readonly string[];
-  /** Trust jobs on these tags, when they declare no environment: subject `repo:owner/name:ref:refs/tags/<tag>`. @default - none */
-  readonly tags?: readonly string[];
+  /** Trust jobs on these git tags, when they declare no environment: subject `repo:owner/name:ref:refs/tags/<tag>`. @default - none */
+  readonly gitTags?: readonly string[];
   /** Trust jobs triggered by pull requests, when they declare no environment: subject `repo:owner/name:pull_request`. @default false */
   readonly pullRequests?: boolean;
-  /** Azure tags on the identity. @default - none */
-  readonly resourceTags?: Readonly<Record<string, string>>;
 }
 
 const credentialName = (kind: string, value: string) => `github-${kind}-${value.replace(/[^A-Za-z0-9_-]/g, '-')}`.slice(0, 120);
 
-/** The exact subjects the props describe, in a stable order: environments, branches, tags, pull requests. */
+/** The exact subjects the props describe, in a stable order: environments, branches, git tags, pull requests. */
 export function githubSubjects(props: GithubActionsIdentityProps): TrustedSubject[] {
   const repo = `repo:${props.repository}`;
   return [
     ...(props.environments ?? []).map((e) => ({ credentialName: credentialName('env', e), subject: `${repo}:environment:${e}` })),
     ...(props.branches ?? []).map((b) => ({ credentialName: credentialName('branch', b), subject: `${repo}:ref:refs/heads/${b}` })),
-    ...(props.tags ?? []).map((t) => ({ credentialName: credentialName('tag', t), subject: `${repo}:ref:refs/tags/${t}` })),
+    ...(props.gitTags ?? []).map((t) => ({ credentialName: credentialName('tag', t), subject: `${repo}:ref:refs/tags/${t}` })),
     ...(props.pullRequests ? [{ credentialName: 'github-pull-request', subject: `${repo}:pull_request` }] : []),
   ];
 }
@@ -52,24 +49,24 @@ export function validateGithubActionsIdentity(props: GithubActionsIdentityProps)
   const envs = p.array('environments', props.environments);
   envs.forEach((e, i) => p.string(`environments[${i}]`, e, ENVIRONMENT_NAME, ENVIRONMENT_NAME_ALLOWED));
   p.unique('environments', envs, (e) => e.toLowerCase());
-  for (const field of ['branches', 'tags'] as const) {
+  for (const field of ['branches', 'gitTags'] as const) {
     const refs = p.array(field, props[field]);
     refs.forEach((r, i) => p.string(`${field}[${i}]`, r, REF_NAME, REF_NAME_ALLOWED));
     p.unique(field, refs);
   }
   p.boolean('pullRequests', props.pullRequests);
-  p.tags('resourceTags', props.resourceTags);
+  p.tags('tags', props.tags);
   if (p.list.length > 0) return p.list;
 
   const subjects = githubSubjects(props);
-  if (subjects.length === 0) p.add('environments, branches, tags, pullRequests', 'trust at least one GitHub subject, or the identity is unusable');
+  if (subjects.length === 0) p.add('environments, branches, gitTags, pullRequests', 'trust at least one GitHub subject, or the identity is unusable');
   if (subjects.length > MAX_FEDERATED_CREDENTIALS) {
-    p.add('environments, branches, tags, pullRequests', `${subjects.length} subjects, but Entra ID allows at most ${MAX_FEDERATED_CREDENTIALS} federated credentials per identity`);
+    p.add('environments, branches, gitTags, pullRequests', `${subjects.length} subjects, but Entra ID allows at most ${MAX_FEDERATED_CREDENTIALS} federated credentials per identity`);
   }
   for (const s of subjects) {
     if (!CREDENTIAL_NAME.test(s.credentialName)) p.add(`federated credential name ${describe(s.credentialName)}`, `must be ${CREDENTIAL_NAME_ALLOWED}`);
   }
-  p.unique('federated credential names (derived from environments, branches and tags)', subjects.map((s) => s.credentialName), (n) => n.toLowerCase());
+  p.unique('federated credential names (derived from environments, branches and gitTags)', subjects.map((s) => s.credentialName), (n) => n.toLowerCase());
   return p.list;
 }
 
@@ -128,7 +125,7 @@ export class GithubActionsIdentity extends Construct implements IGithubActionsId
       name: props.name,
       resourceGroupName: props.resourceGroupName,
       location: props.location,
-      tags: props.resourceTags ? { ...props.resourceTags } : undefined,
+      tags: props.tags ? { ...props.tags } : undefined,
     });
     const subjects = githubSubjects(props);
     const credentials = addFederatedCredentials(this, this.resource, GITHUB_OIDC_ISSUER, subjects);

@@ -4,6 +4,7 @@
 export { ValidationError } from './validation';
 export type { Problem } from './validation';
 export type { IPrincipal, PrincipalType } from './principal';
+export type { AzureResourceProps } from './resource';
 
 export { ContainerRegistry, validateRegistry, validateRegistryAttributes, validateRegistryLookup } from './container-registry';
 export type {

@@ -8,7 +8,7 @@ import { MonitorDataCollectionRuleAssociation } from '@cdktf/provider-azurerm/li
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { IContainerRegistry } from './container-registry';
 import { IPrincipal } from './principal';
-import { GrantableResource } from './resource';
+import { AzureResourceProps, GrantableResource } from './resource';
 import {
   CLUSTER_ID, CLUSTER_ID_ALLOWED, CLUSTER_NAME, CLUSTER_NAME_ALLOWED, DNS_PREFIX, DNS_PREFIX_ALLOWED, GUID, GUID_ALLOWED, IPV4_CIDR, IPV4_CIDR_ALLOWED,
   KUBERNETES_VERSION, KUBERNETES_VERSION_ALLOWED, LOG_ANALYTICS_WORKSPACE_ID, LOG_ANALYTICS_WORKSPACE_ID_ALLOWED,
@@ -46,13 +46,9 @@ export interface NodePoolProps {
   readonly nodeTaints?: readonly string[];
 }
 
-export interface KubernetesClusterProps {
+export interface KubernetesClusterProps extends AzureResourceProps {
   /** Cluster name: 1-63 letters, digits, underscores or hyphens, starting and ending with a letter or digit. */
   readonly name: string;
-  /** Resource group that holds the cluster. */
-  readonly resourceGroupName: string;
-  /** Azure region. */
-  readonly location: string;
   /** DNS prefix of the API server FQDN: 1-54 letters, digits or hyphens, alphanumeric at both ends. Changing it replaces the cluster. @default - derived from `name` */
   readonly dnsPrefix?: string;
   /** Kubernetes version, `1.33` or `1.33.2`. @default - AKS's default version at creation; then the upgrade channel moves it */
@@ -87,8 +83,6 @@ export interface KubernetesClusterProps {
   readonly azurePolicyEnabled?: boolean;
   /** Hours between image cleaner runs, which remove unused, vulnerable images from nodes (24-2160). @default 48 */
   readonly imageCleanerIntervalHours?: number;
-  /** Tags on the cluster and its pools. @default - none */
-  readonly tags?: Readonly<Record<string, string>>;
   /** Make Terraform refuse any plan that destroys the cluster (lifecycle.prevent_destroy). @default false */
   readonly preventDestroy?: boolean;
 }

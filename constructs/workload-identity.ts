@@ -4,21 +4,18 @@ import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-
 import { addFederatedCredentials } from './federated-credentials';
 import { IDENTITY_NAME, IDENTITY_NAME_ALLOWED, NAMESPACE, NAMESPACE_ALLOWED, OBJECT_NAME, OBJECT_NAME_ALLOWED, OIDC_ISSUER_URL, OIDC_ISSUER_URL_ALLOWED } from './names';
 import { IPrincipal, PrincipalType } from './principal';
+import { AzureResourceProps } from './resource';
 import { Problem, Problems, throwIfInvalid } from './validation';
 
-export interface WorkloadIdentityProps {
+export interface WorkloadIdentityProps extends AzureResourceProps {
   /** Name of the user-assigned managed identity: 3-128 letters, digits, hyphens or underscores. */
   readonly name: string;
-  readonly resourceGroupName: string;
-  readonly location: string;
   /** The cluster's OIDC issuer URL (`KubernetesCluster.oidcIssuerUrl`). */
   readonly oidcIssuerUrl: string;
   /** Namespace of the pods' ServiceAccount. */
   readonly namespace: string;
   /** Name of the pods' ServiceAccount. */
   readonly serviceAccountName: string;
-  /** @default - none */
-  readonly tags?: Readonly<Record<string, string>>;
 }
 
 

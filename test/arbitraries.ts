@@ -117,7 +117,7 @@ export interface Mutation {
 }
 
 /** Maps whose values are free-form (any string allowed, including empty): tags, labels, annotations, secrets, variables. */
-const FREE_FORM_MAPS = new Set(['tags', 'resourceTags', 'nodeLabels', 'podLabels', 'podAnnotations', 'annotations', 'secrets', 'variables', 'nodeSelector']);
+const FREE_FORM_MAPS = new Set(['tags', 'nodeLabels', 'podLabels', 'podAnnotations', 'annotations', 'secrets', 'variables', 'nodeSelector']);
 /**
  * Leaves whose strings are not names this code bounds: identifiers of other resources, URLs, paths, and prose
  * (a waiver's reason, a description). An empty, very long or multi-line value there is not malformed by itself.

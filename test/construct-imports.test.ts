@@ -1,13 +1,16 @@
 import { Lazy } from 'cdktf';
 import { Construct } from 'constructs';
 import {
-  ContainerRegistry, ContainerRegistryAttributes, IContainerRegistry, validateRegistryAttributes, validateRegistryLookup,
+  ContainerRegistry, ContainerRegistryAttributes, ContainerRegistryProps, IContainerRegistry, validateRegistryAttributes, validateRegistryLookup,
 } from '../constructs/container-registry';
 import {
   IKubernetesCluster, KubernetesCluster, KubernetesClusterAttributes, KubernetesClusterProps, validateClusterAttributes, validateClusterLookup,
 } from '../constructs/kubernetes-cluster';
+import { GithubActionsIdentity, GithubActionsIdentityProps } from '../constructs/github-actions-identity';
 import { IPrincipal } from '../constructs/principal';
+import { AzureResourceProps } from '../constructs/resource';
 import { ValidationError } from '../constructs/validation';
+import { WorkloadIdentity, WorkloadIdentityProps } from '../constructs/workload-identity';
 import { TfJson, errorOf, only, ref, resources, synthScope } from './helpers';
 
 const REGISTRY_ID = '/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-shared/providers/Microsoft.ContainerRegistry/registries/acrshared01';
@@ -191,5 +194,25 @@ describe('import validation', () => {
     expect(tf.data).toBeUndefined();
     expect(errorOf(() => synthScope((scope) => ContainerRegistry.fromExisting(scope, 'r', { name: 'acrshared01', resourceGroupName: '' }))))
       .toContain('resourceGroupName: "" is not allowed');
+  });
+});
+
+describe('AzureResourceProps', () => {
+  // Compile-time: each Azure construct's props extend the one base interface.
+  type Extends<T> = T extends AzureResourceProps ? true : false;
+  const extendsBase: [Extends<ContainerRegistryProps>, Extends<KubernetesClusterProps>, Extends<GithubActionsIdentityProps>, Extends<WorkloadIdentityProps>] = [true, true, true, true];
+
+  test('name, resourceGroupName, location and tags mean the same on every Azure construct', () => {
+    expect(extendsBase).toEqual([true, true, true, true]);
+    const common = (name: string): AzureResourceProps => ({ name, resourceGroupName: 'rg-common', location: 'japaneast', tags: { owner: 'platform' } });
+    const tf = synthScope((scope) => {
+      new ContainerRegistry(scope, 'registry', common('acrcommon01'));
+      new KubernetesCluster(scope, 'cluster', { ...clusterProps, ...common('aks-common') });
+      new GithubActionsIdentity(scope, 'github', { ...common('id-github-common'), repository: 'contoso/app', environments: ['prod'] });
+      new WorkloadIdentity(scope, 'workload', { ...common('id-workload-common'), oidcIssuerUrl: clusterAttributes.oidcIssuerUrl, namespace: 'app', serviceAccountName: 'app' });
+    });
+    const made = ['azurerm_container_registry', 'azurerm_kubernetes_cluster', 'azurerm_user_assigned_identity'].flatMap((type) => Object.values(resources(tf, type)));
+    expect(made).toHaveLength(4);
+    for (const r of made) expect(r).toMatchObject({ resource_group_name: 'rg-common', location: 'japaneast', tags: { owner: 'platform' } });
   });
 });

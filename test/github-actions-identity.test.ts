@@ -20,6 +20,13 @@ function build(props: Partial<GithubActionsIdentityProps> = {}) {
 }
 
 describe('GithubActionsIdentity', () => {
+  test('`tags` are Azure tags on the identity, as on every Azure construct; git tags are `gitTags`', () => {
+    const { tf, identity } = build({ tags: { env: 'prod' }, gitTags: ['v1.0.0'] });
+    expect(only(tf, 'azurerm_user_assigned_identity')).toMatchObject({ tags: { env: 'prod' } });
+    expect(identity.subjects).toEqual(['repo:contoso/ai-platform:environment:prod', 'repo:contoso/ai-platform:ref:refs/tags/v1.0.0']);
+    expect(Object.keys(resources(tf, 'azurerm_federated_identity_credential'))).toHaveLength(2);
+  });
+
   test('a user-assigned identity, no app registration and no secret', () => {
     const { tf } = build();
     expect(only(tf, 'azurerm_user_assigned_identity')).toMatchObject({ name: 'id-github-test', resource_group_name: 'rg-test', location: 'japaneast' });
@@ -39,7 +46,7 @@ describe('GithubActionsIdentity', () => {
   });
 
   test('subjects follow GitHub\'s documented formats exactly', () => {
-    const { identity } = build({ environments: ['staging', 'prod'], branches: ['main', 'release/v1'], tags: ['v1.0.0'], pullRequests: true });
+    const { identity } = build({ environments: ['staging', 'prod'], branches: ['main', 'release/v1'], gitTags: ['v1.0.0'], pullRequests: true });
     expect(identity.subjects).toEqual([
       'repo:contoso/ai-platform:environment:staging',
       'repo:contoso/ai-platform:environment:prod',
@@ -60,7 +67,7 @@ describe('GithubActionsIdentity', () => {
   });
 
   test('credential names are derived from subjects and valid for Azure', () => {
-    const { tf } = build({ environments: [], branches: ['feature/x.y'], tags: ['v1.2'] });
+    const { tf } = build({ environments: [], branches: ['feature/x.y'], gitTags: ['v1.2'] });
     expect(Object.values(resources(tf, 'azurerm_federated_identity_credential')).map((c) => c.name)).toEqual(['github-branch-feature-x-y', 'github-tag-v1-2']);
   });
 
@@ -90,11 +97,12 @@ describe('GithubActionsIdentity validation', () => {
     ['wildcard branch', { branches: ['release/*'] }, 'branches[0]: "release/*" is not allowed: a git ref name without wildcards'],
     ['branch with ..', { branches: ['a..b'] }, 'branches[0]: "a..b" is not allowed'],
     ['branch ending in .lock', { branches: ['main.lock'] }, 'branches[0]: "main.lock" is not allowed'],
-    ['tag with a space', { tags: ['v1 0'] }, 'tags[0]: "v1 0" is not allowed'],
+    ['git tag with a space', { gitTags: ['v1 0'] }, 'gitTags[0]: "v1 0" is not allowed'],
+    ['an Azure tag value too long', { tags: { owner: 'x'.repeat(257) } }, 'tags["owner"]: tag value must be a string of at most 256 characters'],
     ['duplicate branches', { branches: ['main', 'main'] }, 'branches: "main" appears more than once'],
-    ['no subject at all', { environments: [] }, 'environments, branches, tags, pullRequests: trust at least one GitHub subject'],
+    ['no subject at all', { environments: [] }, 'environments, branches, gitTags, pullRequests: trust at least one GitHub subject'],
     ['more than 20 credentials', { environments: Array.from({ length: 21 }, (_, i) => `env${i}`) }, '21 subjects, but Entra ID allows at most 20 federated credentials per identity'],
-    ['credential names that collide', { branches: ['a/b', 'a-b'] }, 'federated credential names (derived from environments, branches and tags): "github-branch-a-b" appears more than once'],
+    ['credential names that collide', { branches: ['a/b', 'a-b'] }, 'federated credential names (derived from environments, branches and gitTags): "github-branch-a-b" appears more than once'],
     ['identity name too short', { name: 'id' }, 'name: "id" is not allowed: 3-128 letters, digits, hyphens or underscores'],
   ];
   test.each(cases)('%s', (_, props, message) => {

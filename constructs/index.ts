@@ -4,7 +4,7 @@
 export { ValidationError } from './validation';
 export type { Problem } from './validation';
 export type { IPrincipal, PrincipalType } from './principal';
-export type { AzureResourceProps } from './resource';
+export type { AzureResourceProps, GrantScope } from './resource';
 
 export { ContainerRegistry, validateRegistry, validateRegistryAttributes, validateRegistryLookup } from './container-registry';
 export type {
@@ -25,6 +25,9 @@ export type { DeploymentBranchPolicy, EnvironmentReviewers, GithubEnvironmentPro
 
 export { WorkloadIdentity, validateWorkloadIdentity } from './workload-identity';
 export type { WorkloadIdentityProps } from './workload-identity';
+
+export { Application, validateApplication } from './application';
+export type { ApplicationProps } from './application';
 
 export { AppRelease, validateAppRelease } from './app-release';
 export type { AppReleaseProps, AppValues, ResourceQuantities } from './app-release';

@@ -1,9 +1,10 @@
 import { App, TerraformStack } from 'cdktf';
 import { SecurityPolicy } from '../constructs/policy';
 import { StateBootstrapStack } from './bootstrap-stack';
-import { ENVIRONMENT_NAMES, PlatformConfig } from './environments';
+import type { PlatformConfig } from './environments';
 import { PlatformStack } from './platform-stack';
 import { WorkloadStack } from './workload-stack';
+import { platformStackName, workloadStackName } from './props';
 import { waiversByTarget } from './waivers';
 
 /** A stack and the security policy aspect applied to it. */
@@ -13,18 +14,26 @@ export interface PolicedStack {
 }
 
 /**
- * Every stack on `app`: `state-bootstrap`, then `platform-<env>` and `workload-<env>` per environment, each with
+ * Every stack on `app`: `state-bootstrap`, then per environment `platform-<env>` and a `workload-<env>-<app>` per
+ * application, each with
  * the security policy aspect and its waivers (stacks/waivers.ts: the kit's and the environment's). The config must already be valid (see validateConfig).
  */
 export function buildStacks(app: App, config: PlatformConfig): PolicedStack[] {
   const waivers = waiversByTarget(config);
   const policed = (stack: TerraformStack): PolicedStack => ({ stack, policy: SecurityPolicy.applyTo(stack, waivers.get(stack.node.id) ?? []) });
   const stacks = [policed(new StateBootstrapStack(app, 'state-bootstrap', config))];
-  for (const name of ENVIRONMENT_NAMES) {
-    const env = config.environments[name];
-    const props = { env, state: config.state, repository: config.repository };
-    const platform = new PlatformStack(app, `platform-${name}`, props);
-    stacks.push(policed(platform), policed(new WorkloadStack(app, `workload-${name}`, { ...props, platform })));
+  for (const env of Object.values(config.environments)) {
+    const platform = new PlatformStack(app, platformStackName(env), { env, state: config.state, repository: config.repository });
+    stacks.push(policed(platform));
+    for (const application of env.applications) {
+      const { workloadIdentity } = platform.applications[application.name];
+      stacks.push(policed(new WorkloadStack(app, workloadStackName(env, application), {
+        env, state: config.state, app: application,
+        cluster: { host: platform.cluster.host, clusterCaCertificate: platform.cluster.clusterCaCertificate },
+        registryLoginServer: platform.registry.loginServer,
+        workloadIdentityClientId: workloadIdentity.clientId,
+      })));
+    }
   }
   return stacks;
 }

@@ -12,9 +12,12 @@ import { assignRole } from '../constructs/principal';
 import { STATE_READ_DATA_ACTIONS, STATE_WRITE_DATA_ACTIONS, constrainRoleAssignments, stateBlobCondition } from '../constructs/role-conditions';
 import { repositoryName } from '../constructs/github';
 import { ActionsVariable } from '@cdktf/provider-github/lib/actions-variable';
-import { ENVIRONMENT_NAMES, EnvironmentConfig, PlatformConfig } from './environments';
-import { useGithubProvider } from './platform-stack';
-import { PLATFORM_ASSIGNED_ROLES, deployIdentityProps, githubEnvironmentGovernanceProps, infraIdentityProps, planIdentityProps } from './props';
+import type { AppConfig, EnvironmentConfig, PlatformConfig, StateConfig } from './environments';
+import { useGithubProvider } from './plumbing';
+import {
+  PLATFORM_ASSIGNED_ROLES, deployIdentityProps, githubEnvironmentGovernanceProps, githubEnvironmentNames, infraIdentityProps, planIdentityProps,
+  planVariablePrefix, platformStackName, workloadStackName,
+} from './props';
 
 /** Puts every resource under `scope` on `provider` (an aliased provider for another subscription); undefined keeps the default. */
 function useProvider(scope: IConstruct, provider: AzurermProvider | undefined): void {
@@ -127,54 +130,71 @@ interface EnvironmentBootstrapProps {
  * environment; and the GitHub environment with its protection rules and sign-in secrets.
  */
 class EnvironmentBootstrap extends Construct {
+  private readonly stack: TerraformStack;
+
   // Its resources are created in the stack's scope, so their logical IDs (and with them the real resource groups,
   // identities and assignments) stay what they were before this construct grouped them.
-  constructor(scope: Construct, envName: string, props: EnvironmentBootstrapProps) {
+  constructor(scope: Construct, envName: string, private readonly props: EnvironmentBootstrapProps) {
     super(scope, `environment-${envName}`);
     const { env, repository, provider, stateGroup } = props;
-    const stack = TerraformStack.of(this);
-    const group = new ResourceGroup(stack, `resource-group-${envName}`, { provider, name: env.resourceGroupName, location: env.location, tags: { ...env.tags } });
-    const inStateGroup = { resourceGroupName: stateGroup.name, location: props.stateLocation };
-    const infra = new GithubActionsIdentity(stack, `infra-${envName}`, { ...infraIdentityProps(env, repository), ...inStateGroup });
-    const deploy = new GithubActionsIdentity(stack, `deploy-${envName}`, { ...deployIdentityProps(env, repository), ...inStateGroup });
-    const plan = new GithubActionsIdentity(stack, `plan-${envName}`, { ...planIdentityProps(env, repository), ...inStateGroup });
+    this.stack = TerraformStack.of(this);
+    const group = new ResourceGroup(this.stack, `resource-group-${envName}`, { provider, name: env.resourceGroupName, location: env.location, tags: { ...env.tags } });
+    const home = { resourceGroupName: stateGroup.name, location: props.stateLocation };
+    const infra = new GithubActionsIdentity(this.stack, `infra-${envName}`, infraIdentityProps(env, repository, home));
+    const plan = new GithubActionsIdentity(this.stack, `plan-${envName}`, planIdentityProps(env, repository, home));
+    const deployers = env.applications.map((app) => ({ app, identity: new GithubActionsIdentity(this.stack, `deploy-${envName}-${app.name}`, deployIdentityProps(env, app, repository, home)) }));
 
-    // State: roles at the state resource group, outside the locked account, narrowed by conditions to this
-    // environment's container; each deployer writes only its own stack's state file.
-    const state = (id: string, principal: GithubActionsIdentity, role: RoleDefinition, writablePathPrefix?: string) => assignRole(stack, id, {
-      principal, role: role.name, roleDefinitionId: role.roleDefinitionResourceId, scope: stateGroup.id,
-      condition: stateBlobCondition({ storageAccountName: props.storageAccountName, containerName: props.containerName, writablePathPrefix }),
-    });
-    state(`infra-${envName}-state`, infra, props.stateRoles.writer, `platform-${envName}.tfstate`);
-    state(`deploy-${envName}-state`, deploy, props.stateRoles.writer, `workload-${envName}.tfstate`);
-    state(`plan-${envName}-state`, plan, props.stateRoles.reader);
+    // State: each deployer writes only its own stack's state file; the planner reads.
+    this.grantState(`infra-${envName}-state`, infra, props.stateRoles.writer, `${platformStackName(env)}.tfstate`);
+    this.grantState(`plan-${envName}-state`, plan, props.stateRoles.reader);
+    for (const { app, identity } of deployers) this.grantState(`deploy-${envName}-${app.name}-state`, identity, props.stateRoles.writer, `${workloadStackName(env, app)}.tfstate`);
     // platform-<env> looks the deploy and plan identities up (data sources), to grant them roles and to refresh.
     for (const [who, principal] of [['infra', infra], ['plan', plan]] as const) {
-      for (const [whom, target] of [['deploy', deploy], ['plan', plan]] as const) {
-        assignRole(stack, `${who}-${envName}-read-${whom}`, { principal, role: 'Reader', scope: target.id });
-      }
+      assignRole(this.stack, `${who}-${envName}-read-plan`, { principal, role: 'Reader', scope: plan.id });
+      for (const { app, identity } of deployers) assignRole(this.stack, `${who}-${envName}-read-deploy-${app.name}`, { principal, role: 'Reader', scope: identity.id });
     }
 
     this.grantEnvironmentRights(env, infra, group, provider);
-    new GithubEnvironment(stack, `github-environment-${envName}`, githubEnvironmentGovernanceProps(env, repository, {
-      AZURE_INFRA_CLIENT_ID: infra.clientId,
-      AZURE_INFRA_TENANT_ID: infra.tenantId,
-      AZURE_INFRA_SUBSCRIPTION_ID: env.subscriptionId,
-      AZURE_CLIENT_ID: deploy.clientId,
-      AZURE_TENANT_ID: deploy.tenantId,
-      AZURE_SUBSCRIPTION_ID: env.subscriptionId,
-    }));
-    // Pull-request jobs declare no environment (that would change their OIDC subject), so they read repository variables.
-    const prefix = `PLAN_${env.name.toUpperCase()}_`;
-    for (const [suffix, value] of Object.entries({ AZURE_CLIENT_ID: plan.clientId, AZURE_TENANT_ID: plan.tenantId, AZURE_SUBSCRIPTION_ID: env.subscriptionId })) {
-      new ActionsVariable(stack, `plan-variable-${envName}-${suffix}`, { repository: repositoryName(repository), variableName: `${prefix}${suffix}`, value });
+    this.wireGithub(infra, plan, deployers);
+    new TerraformOutput(this.stack, `infra_client_id_${envName.replace(/-/g, '_')}`, { value: infra.clientId, description: `Client ID the infrastructure workflow deploys ${envName} as` });
+  }
+
+  /**
+   * A state role at the state resource group, outside the locked account, narrowed by a condition to this
+   * environment's container and, for a writer, to one state file.
+   */
+  private grantState(id: string, principal: GithubActionsIdentity, role: RoleDefinition, writablePathPrefix?: string): void {
+    assignRole(this.stack, id, {
+      principal, role: role.name, roleDefinitionId: role.roleDefinitionResourceId, scope: this.props.stateGroup.id,
+      condition: stateBlobCondition({ storageAccountName: this.props.storageAccountName, containerName: this.props.containerName, writablePathPrefix }),
+    });
+  }
+
+  /**
+   * The GitHub environments (the environment's own, and each application's) with their protection rules and the
+   * sign-in secrets of the identities that trust them; the planner's IDs as repository variables, because
+   * pull-request jobs declare no environment (that would change their OIDC subject).
+   */
+  private wireGithub(infra: GithubActionsIdentity, plan: GithubActionsIdentity, deployers: ReadonlyArray<{ app: AppConfig; identity: GithubActionsIdentity }>): void {
+    const { env, repository } = this.props;
+    for (const name of githubEnvironmentNames(env)) {
+      const secrets: Record<string, string> = name === env.github.environment
+        ? { AZURE_INFRA_CLIENT_ID: infra.clientId, AZURE_INFRA_TENANT_ID: infra.tenantId, AZURE_INFRA_SUBSCRIPTION_ID: env.subscriptionId }
+        : {};
+      const deployer = deployers.find(({ app }) => app.githubEnvironment === name)?.identity;
+      if (deployer) Object.assign(secrets, { AZURE_CLIENT_ID: deployer.clientId, AZURE_TENANT_ID: deployer.tenantId, AZURE_SUBSCRIPTION_ID: env.subscriptionId });
+      const id = name === env.github.environment ? `github-environment-${env.name}` : `github-environment-${env.name}-${name}`;
+      new GithubEnvironment(this.stack, id, githubEnvironmentGovernanceProps(env, repository, secrets, name));
     }
-    new TerraformOutput(stack, `infra_client_id_${envName}`, { value: infra.clientId, description: `Client ID the infrastructure workflow deploys ${envName} as` });
+    const prefix = planVariablePrefix(env);
+    for (const [suffix, value] of Object.entries({ AZURE_CLIENT_ID: plan.clientId, AZURE_TENANT_ID: plan.tenantId, AZURE_SUBSCRIPTION_ID: env.subscriptionId })) {
+      new ActionsVariable(this.stack, `plan-variable-${env.name}-${suffix}`, { repository: repositoryName(repository), variableName: `${prefix}${suffix}`, value });
+    }
   }
 
   /** The infrastructure deployer's roles on the environment's resource group: narrow built-in roles, node pools, constrained delegation. */
   private grantEnvironmentRights(env: EnvironmentConfig, infra: GithubActionsIdentity, group: ResourceGroup, provider: AzurermProvider | undefined): void {
-    const stack = TerraformStack.of(this);
+    const stack = this.stack;
     const envName = env.name;
     for (const { role } of INFRA_DEPLOYER_ROLES) {
       useProvider(assignRole(stack, `infra-${envName}-${role.replace(/[^A-Za-z]/g, '')}`, { principal: infra, role, scope: group.id }), provider);
@@ -198,6 +218,52 @@ class EnvironmentBootstrap extends Construct {
 }
 
 /**
+ * One azurerm provider per subscription: the state's (the default), and an aliased one for each environment in
+ * another subscription. Only this administrator's run registers the resource providers.
+ */
+function subscriptionProviders(stack: TerraformStack, state: StateConfig): (subscriptionId: string, tenantId: string) => AzurermProvider | undefined {
+  const registration = { resourceProviderRegistrations: 'none', resourceProvidersToRegister: RESOURCE_PROVIDERS.map((p) => p.namespace) };
+  new AzurermProvider(stack, 'azurerm', { features: [{}], subscriptionId: state.subscriptionId, tenantId: state.tenantId, storageUseAzuread: true, ...registration });
+  const providers = new Map<string, AzurermProvider | undefined>([[state.subscriptionId, undefined]]);
+  return (subscriptionId, tenantId) => {
+    if (!providers.has(subscriptionId)) {
+      providers.set(subscriptionId, new AzurermProvider(stack, `azurerm-${subscriptionId}`, {
+        alias: `sub_${subscriptionId.replace(/-/g, '_')}`, features: [{}], subscriptionId, tenantId, storageUseAzuread: true, ...registration,
+      }));
+    }
+    return providers.get(subscriptionId);
+  };
+}
+
+/** The state storage account: geo-zone-redundant, versioned, soft-deleting, Entra ID only, never destroyed by Terraform. */
+function stateStorageAccount(stack: TerraformStack, state: StateConfig, group: ResourceGroup): StorageAccount {
+  return new StorageAccount(stack, 'state', {
+    name: state.storageAccountName,
+    resourceGroupName: group.name,
+    location: state.location,
+    accountKind: 'StorageV2',
+    accountTier: 'Standard',
+    // Zone- and geo-redundant: the state survives a zone and a regional outage (Checkov CKV_AZURE_206). ZRS to GZRS
+    // is an in-place conversion in azurerm (only a move between zonal and non-zonal kinds forces a new account).
+    accountReplicationType: 'GZRS',
+    minTlsVersion: 'TLS1_2',
+    httpsTrafficOnlyEnabled: true,
+    allowNestedItemsToBePublic: false,
+    sharedAccessKeyEnabled: false,
+    defaultToOauthAuthentication: true,
+    infrastructureEncryptionEnabled: true,
+    crossTenantReplicationEnabled: false,
+    blobProperties: {
+      versioningEnabled: true,
+      changeFeedEnabled: true,
+      deleteRetentionPolicy: { days: 30 },
+      containerDeleteRetentionPolicy: { days: 30 },
+    },
+    lifecycle: { preventDestroy: true },
+  });
+}
+
+/**
  * `state-bootstrap`: deployed once, by an administrator, with local state. It creates what every other stack
  * needs before it can run: the state storage account (one container per environment), each environment's
  * resource group, each environment's infrastructure deployer identity with its constrained rights, and the
@@ -211,46 +277,10 @@ export class StateBootstrapStack extends TerraformStack {
     const { state, repository } = config;
     new LocalBackend(this, { path: BOOTSTRAP_STATE_PATH });
     useGithubProvider(this, repository);
-
-    // One provider per subscription: the state's, and each environment's if it differs.
-    const registration = { resourceProviderRegistrations: 'none', resourceProvidersToRegister: RESOURCE_PROVIDERS.map((p) => p.namespace) };
-    const providers = new Map<string, AzurermProvider | undefined>();
-    new AzurermProvider(this, 'azurerm', { features: [{}], subscriptionId: state.subscriptionId, tenantId: state.tenantId, storageUseAzuread: true, ...registration });
-    providers.set(state.subscriptionId, undefined);
-    const providerFor = (subscriptionId: string, tenantId: string) => {
-      if (!providers.has(subscriptionId)) {
-        providers.set(subscriptionId, new AzurermProvider(this, `azurerm-${subscriptionId}`, {
-          alias: `sub_${subscriptionId.replace(/-/g, '_')}`, features: [{}], subscriptionId, tenantId, storageUseAzuread: true, ...registration,
-        }));
-      }
-      return providers.get(subscriptionId);
-    };
+    const providerFor = subscriptionProviders(this, state);
 
     const stateGroup = new ResourceGroup(this, 'state-resource-group', { name: state.resourceGroupName, location: state.location });
-    this.storageAccount = new StorageAccount(this, 'state', {
-      name: state.storageAccountName,
-      resourceGroupName: stateGroup.name,
-      location: state.location,
-      accountKind: 'StorageV2',
-      accountTier: 'Standard',
-      // Zone- and geo-redundant: the state survives a zone and a regional outage (Checkov CKV_AZURE_206). ZRS to GZRS
-      // is an in-place conversion in azurerm (only a move between zonal and non-zonal kinds forces a new account).
-      accountReplicationType: 'GZRS',
-      minTlsVersion: 'TLS1_2',
-      httpsTrafficOnlyEnabled: true,
-      allowNestedItemsToBePublic: false,
-      sharedAccessKeyEnabled: false,
-      defaultToOauthAuthentication: true,
-      infrastructureEncryptionEnabled: true,
-      crossTenantReplicationEnabled: false,
-      blobProperties: {
-        versioningEnabled: true,
-        changeFeedEnabled: true,
-        deleteRetentionPolicy: { days: 30 },
-        containerDeleteRetentionPolicy: { days: 30 },
-      },
-      lifecycle: { preventDestroy: true },
-    });
+    this.storageAccount = stateStorageAccount(this, state, stateGroup);
     new ManagementLock(this, 'state-lock', {
       name: 'terraform-state-cannot-delete',
       scope: this.storageAccount.id,
@@ -259,14 +289,9 @@ export class StateBootstrapStack extends TerraformStack {
     });
 
     const stateRoles = new StateAccessRoles(this, 'state-roles', { subscriptionId: state.subscriptionId, resourceGroupId: stateGroup.id, resourceGroupName: state.resourceGroupName });
-    for (const envName of ENVIRONMENT_NAMES) {
-      const env = config.environments[envName];
-      const container = new StorageContainer(this, `state-${envName}`, {
-        name: env.stateContainerName,
-        storageAccountId: this.storageAccount.id,
-        containerAccessType: 'private',
-      });
-      new EnvironmentBootstrap(this, envName, {
+    for (const env of Object.values(config.environments)) {
+      const container = new StorageContainer(this, `state-${env.name}`, { name: env.stateContainerName, storageAccountId: this.storageAccount.id, containerAccessType: 'private' });
+      new EnvironmentBootstrap(this, env.name, {
         env, repository, provider: providerFor(env.subscriptionId, env.tenantId), stateGroup, stateRoles,
         stateLocation: state.location, storageAccountName: this.storageAccount.name, containerName: container.name,
       });

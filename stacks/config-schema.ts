@@ -95,8 +95,15 @@ export const githubSchema = object({
 
 const quantitiesSchema = object({ cpu: string(), memory: string() });
 
-/** The application as the platform sees it: where it runs and what it is called. */
+/** One application on an environment's platform: where it runs, what it is called, who deploys it. */
 export const appSchema = object({
+  /** The application's name in stack and identity names (`workload-<env>-<name>`, `id-github-deploy-<env>-<name>`). */
+  name: string(),
+  /**
+   * The GitHub environment its deploy job declares (`environment: <name>`): the deploy identity trusts exactly that
+   * subject, and the job reads the application's variables there. Each application of the kit needs its own.
+   */
+  githubEnvironment: string(),
   /** Kubernetes namespace of the release; the GitHub deploy identity may write only here. */
   namespace: string(),
   /** Repository name of the image in the registry: `<login server>/<imageName>`. */
@@ -116,7 +123,8 @@ export const appSchema = object({
 const waiverSchema = object({ rule: string(), reason: string() });
 
 export const environmentSchema = object({
-  name: oneOf(['dev', 'staging', 'prod']),
+  /** The environment's name, the same as its key in `environments`: stack names follow it (`platform-<name>`). */
+  name: string(),
   /** Subscription the environment is deployed to. */
   subscriptionId: string(),
   /** Entra ID tenant of that subscription. */
@@ -132,7 +140,8 @@ export const environmentSchema = object({
   registry: registrySchema,
   cluster: clusterSchema,
   github: githubSchema,
-  app: appSchema,
+  /** The applications this environment hosts: one entry onboards one application. */
+  applications: list(appSchema),
   /** Checks this environment is explicitly exempt from, each with its reason; printed at every synth. */
   waivers: list(waiverSchema),
   tags: record(string()),
@@ -142,7 +151,8 @@ export const platformConfigSchema = object({
   /** The repository whose workflows deploy, `owner/name`; the github provider's owner is its owner. */
   repository: string(),
   state: stateSchema,
-  environments: object({ dev: environmentSchema, staging: environmentSchema, prod: environmentSchema }),
+  /** Any number of environments, by name. */
+  environments: record(environmentSchema),
 });
 
 export type StateConfig = Infer<typeof stateSchema>;
@@ -152,4 +162,4 @@ export type GithubEnvironmentConfig = Infer<typeof githubSchema>;
 export type AppConfig = Infer<typeof appSchema>;
 export type EnvironmentConfig = Infer<typeof environmentSchema>;
 export type PlatformConfig = Infer<typeof platformConfigSchema>;
-export type EnvironmentName = EnvironmentConfig['name'];
+export type EnvironmentName = string;

@@ -1,9 +1,7 @@
-import type { EnvironmentName, PlatformConfig } from './config-schema';
+import type { PlatformConfig } from './config-schema';
 
 // The configuration's types come from its one schema (stacks/config-schema.ts), which also checks it at run time.
 export type { AppConfig, ClusterConfig, EnvironmentConfig, EnvironmentName, GithubEnvironmentConfig, PlatformConfig, RegistryConfig, StateConfig } from './config-schema';
-
-export const ENVIRONMENT_NAMES: readonly EnvironmentName[] = ['dev', 'staging', 'prod'];
 
 // Replace these placeholders with your own tenant, subscription and Entra ID group before `cdktf deploy`.
 const TENANT_ID = '11111111-2222-3333-4444-555555555555';
@@ -50,7 +48,9 @@ export const config: PlatformConfig = {
         privateClusterEnabled: false,
       },
       github: { environment: 'dev', reviewers: { users: [], teams: [] }, branchPolicy: 'protected' },
-      app: {
+      applications: [{
+        name: 'ai-app',
+        githubEnvironment: 'dev',
         namespace: 'ai-app-dev',
         imageName: 'ai-app',
         releaseName: 'ai-app',
@@ -60,7 +60,7 @@ export const config: PlatformConfig = {
         resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '500m', memory: '512Mi' } },
         // Weakened for dev: a single replica, so no disruption budget (it would block node drains).
         podDisruptionBudget: { enabled: false, minAvailable: 1 },
-      },
+      }],
       waivers: [
         { rule: 'CKV_AZURE_139', reason: 'GitHub-hosted runners push images over the public endpoint; pushes and pulls need Entra ID (admin user and anonymous pull are off)' },
         { rule: 'CKV_AZURE_115', reason: 'the API server stays public so GitHub-hosted runners can deploy; every request needs Entra ID and Azure RBAC' },
@@ -100,7 +100,9 @@ export const config: PlatformConfig = {
         privateClusterEnabled: false,
       },
       github: { environment: 'staging', reviewers: { users: [], teams: [] }, branchPolicy: 'protected' },
-      app: {
+      applications: [{
+        name: 'ai-app',
+        githubEnvironment: 'staging',
         namespace: 'ai-app-staging',
         imageName: 'ai-app',
         releaseName: 'ai-app',
@@ -109,7 +111,7 @@ export const config: PlatformConfig = {
         autoscaling: { minReplicas: 2, maxReplicas: 5, targetCPUUtilizationPercentage: 70 },
         resources: { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1', memory: '1Gi' } },
         podDisruptionBudget: { enabled: true, minAvailable: 1 },
-      },
+      }],
       waivers: [
         { rule: 'CKV_AZURE_139', reason: 'GitHub-hosted runners push images over the public endpoint; pushes and pulls need Entra ID (admin user and anonymous pull are off)' },
         { rule: 'CKV_AZURE_115', reason: 'the API server stays public so GitHub-hosted runners can deploy, restricted by Entra ID, Azure RBAC and authorizedIpRanges (CKV_AZURE_6)' },
@@ -146,7 +148,9 @@ export const config: PlatformConfig = {
         privateClusterEnabled: false,
       },
       github: { environment: 'prod', reviewers: { users: [1234567], teams: [7654321] }, branchPolicy: 'protected' },
-      app: {
+      applications: [{
+        name: 'ai-app',
+        githubEnvironment: 'prod',
         namespace: 'production',
         imageName: 'ai-app',
         releaseName: 'ai-app',
@@ -155,7 +159,7 @@ export const config: PlatformConfig = {
         autoscaling: { minReplicas: 3, maxReplicas: 20, targetCPUUtilizationPercentage: 70 },
         resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '1', memory: '2Gi' } },
         podDisruptionBudget: { enabled: true, minAvailable: 2 },
-      },
+      }],
       waivers: [
         { rule: 'CKV_AZURE_139', reason: 'GitHub-hosted runners push images over the public endpoint; pushes and pulls need Entra ID (admin user and anonymous pull are off)' },
         { rule: 'CKV_AZURE_115', reason: 'the API server stays public so GitHub-hosted runners can deploy, restricted by Entra ID, Azure RBAC and authorizedIpRanges (CKV_AZURE_6)' },

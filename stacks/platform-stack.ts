@@ -1,139 +1,111 @@
 import { Construct } from 'constructs';
-import { AzurermBackend, TerraformOutput, TerraformStack } from 'cdktf';
-import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
+import { TerraformOutput, TerraformStack } from 'cdktf';
 import { DataAzurermResourceGroup } from '@cdktf/provider-azurerm/lib/data-azurerm-resource-group';
 import { LogAnalyticsWorkspace } from '@cdktf/provider-azurerm/lib/log-analytics-workspace';
-import { GithubProvider } from '@cdktf/provider-github/lib/provider';
+import { Application } from '../constructs/application';
 import { ContainerRegistry } from '../constructs/container-registry';
 import { KubernetesCluster } from '../constructs/kubernetes-cluster';
 import { GithubActionsIdentity, IGithubActionsIdentity } from '../constructs/github-actions-identity';
-import { GithubEnvironment } from '../constructs/github-environment';
-import { repositoryOwner } from '../constructs/github';
 import { assignRole } from '../constructs/principal';
-import { WorkloadIdentity } from '../constructs/workload-identity';
-import type { EnvironmentConfig, StateConfig } from './environments';
-import { clusterProps, deployIdentityProps, githubEnvironmentPlatformProps, planIdentityProps, registryProps, workspaceName } from './props';
+import type { AppConfig, EnvironmentConfig } from './environments';
+import { EnvironmentStackProps, useAzureStateBackend, useAzurermProvider, useGithubProvider, useStateSubscriptionProvider } from './plumbing';
+import { clusterProps, identityNames, registryProps, workspaceName } from './props';
 
-export interface EnvironmentStackProps {
-  readonly env: EnvironmentConfig;
-  readonly state: StateConfig;
-  /** The GitHub repository whose workflows deploy, `owner/name`. */
-  readonly repository: string;
-}
+export type { EnvironmentStackProps } from './plumbing';
 
-/** The backend every environment stack uses: azurerm, Entra ID auth, one state key per stack in the environment's container. */
-export function useAzureStateBackend(stack: TerraformStack, name: string, { env, state }: EnvironmentStackProps): void {
-  new AzurermBackend(stack, {
-    subscriptionId: state.subscriptionId,
-    tenantId: state.tenantId,
-    resourceGroupName: state.resourceGroupName,
-    storageAccountName: state.storageAccountName,
-    containerName: env.stateContainerName,
-    key: `${name}.tfstate`,
-    useAzureadAuth: true,
-  });
-}
-
-/** The github provider every stack that writes to GitHub uses: the owner from config; the token from GITHUB_TOKEN at deploy time, never from code. */
-export function useGithubProvider(stack: TerraformStack, repository: string): void {
-  new GithubProvider(stack, 'github', { owner: repositoryOwner(repository) });
-}
+/** An output name for an application: its name with hyphens as underscores. */
+const outputName = (app: AppConfig, what: string) => `application_${app.name.replace(/-/g, '_')}_${what}`;
 
 /**
- * `platform-<env>`: in the environment's resource group, a Log Analytics workspace, registry and cluster (attached to the registry),
- * the GitHub Actions identities with their least-privilege roles, the secrets and variables the workflows read
- * (in the GitHub environment that `state-bootstrap` owns), and the outputs the workload stack reads.
+ * `platform-<env>`: in the environment's resource group, a Log Analytics workspace, the registry and the cluster
+ * (attached to the registry), the pull-request plan identity's read rights, and one Application per configured
+ * application (its workload identity, its deployer's rights, its workflow variables). The GitHub Actions identities
+ * themselves, and their state access, belong to state-bootstrap; this stack looks them up.
  */
 export class PlatformStack extends TerraformStack {
   public readonly registry: ContainerRegistry;
   public readonly cluster: KubernetesCluster;
   /** The environment's resource group, which `state-bootstrap` creates (so deployers need no subscription-wide rights). */
   public readonly resourceGroup: DataAzurermResourceGroup;
-  /** The identity the app workflow deploys as; `state-bootstrap` creates and federates it, this stack grants it roles. */
-  public readonly deployIdentity: IGithubActionsIdentity;
-  /** The read-only identity pull-request plans run as; created by `state-bootstrap` like the deploy identity. */
+  /** The read-only identity pull-request plans run as. */
   public readonly planIdentity: IGithubActionsIdentity;
-  /** The application pods' Azure identity, federated with the cluster's OIDC issuer for the app's ServiceAccount. */
-  public readonly appIdentity: WorkloadIdentity;
+  /** The environment's applications, by name. */
+  public readonly applications: Readonly<Record<string, Application>>;
 
   constructor(scope: Construct, name: string, props: EnvironmentStackProps) {
     super(scope, name);
-    const { env, state, repository } = props;
+    const { env, repository } = props;
     useAzureStateBackend(this, name, props);
-    new AzurermProvider(this, 'azurerm', {
-      features: [{}],
-      subscriptionId: env.subscriptionId,
-      tenantId: env.tenantId,
-      storageUseAzuread: true,
-      // Deployers hold no subscription-wide right; state-bootstrap registered the resource providers.
-      resourceProviderRegistrations: 'none',
-    });
+    useAzurermProvider(this, env);
     useGithubProvider(this, repository);
+    const lookup = identityLookup(this, props);
 
     this.resourceGroup = new DataAzurermResourceGroup(this, 'resource-group', { name: env.resourceGroupName });
-    const rgName = this.resourceGroup.name;
-
-    const workspace = new LogAnalyticsWorkspace(this, 'logs', {
-      name: workspaceName(env),
-      resourceGroupName: rgName,
-      location: env.location,
-      sku: 'PerGB2018',
-      retentionInDays: env.logAnalyticsRetentionDays,
-      // The monitoring agent authenticates with its managed identity; shared keys stay off.
-      localAuthenticationEnabled: false,
-      tags: { ...env.tags },
-    });
-
-    this.registry = new ContainerRegistry(this, 'registry', { ...registryProps(env, rgName), preventDestroy: env.protected });
-    this.cluster = new KubernetesCluster(this, 'cluster', { ...clusterProps(env, rgName, workspace.id), preventDestroy: env.protected });
+    const workspace = logWorkspace(this, env, this.resourceGroup.name);
+    this.registry = new ContainerRegistry(this, 'registry', { ...registryProps(env, this.resourceGroup.name), preventDestroy: env.protected });
+    this.cluster = new KubernetesCluster(this, 'cluster', { ...clusterProps(env, this.resourceGroup.name, workspace.id), preventDestroy: env.protected });
     this.cluster.attachRegistry(this.registry);
-
-    this.appIdentity = new WorkloadIdentity(this, 'app-identity', {
-      name: `id-${env.app.releaseName}-${env.name}`,
-      resourceGroupName: rgName,
-      location: env.location,
-      oidcIssuerUrl: this.cluster.oidcIssuerUrl,
-      namespace: env.app.namespace,
-      serviceAccountName: env.app.serviceAccountName,
-      tags: env.tags,
-    });
-
-    // The GitHub Actions identities live in the state resource group (state-bootstrap), where no deployer can change
-    // whom they trust; state-bootstrap also grants their state access, outside the locked storage account.
-    const stateProvider = state.subscriptionId === env.subscriptionId ? undefined : new AzurermProvider(this, 'azurerm-state', {
-      alias: 'state', features: [{}], subscriptionId: state.subscriptionId, tenantId: state.tenantId, resourceProviderRegistrations: 'none',
-    });
-    const lookup = (name: string) => ({ name, resourceGroupName: state.resourceGroupName, provider: stateProvider });
-    // Deploys the application: pushes images, deploys the release into its namespace.
-    this.deployIdentity = GithubActionsIdentity.fromExisting(this, 'github-deploy', lookup(deployIdentityProps(env, repository).name));
-    this.registry.grantPush(this.deployIdentity);
-    this.cluster.grantClusterUser(this.deployIdentity);
-    this.cluster.grantNamespaceWriter(this.deployIdentity, env.app.namespace);
 
     // Plans pull requests: reads the environment's resources, changes nothing. A refresh reads the cluster's user
     // kubeconfig (listClusterUserCredential; with Azure RBAC it grants nothing inside the cluster).
-    this.planIdentity = GithubActionsIdentity.fromExisting(this, 'github-plan', lookup(planIdentityProps(env, repository).name));
+    this.planIdentity = lookup('github-plan', identityNames.plan(env));
     assignRole(this, 'github-plan-reader', { principal: this.planIdentity, role: 'Reader', scope: this.resourceGroup.id });
     this.cluster.grantClusterUser(this.planIdentity);
 
-    // The sign-in secrets (client, tenant, subscription IDs) are written by state-bootstrap, beside the identities.
-    new GithubEnvironment(this, 'github-environment', githubEnvironmentPlatformProps(env, repository, {
-      ACR_NAME: this.registry.name,
-      ACR_LOGIN_SERVER: this.registry.loginServer,
-      AKS_CLUSTER: this.cluster.name,
-      RESOURCE_GROUP: rgName,
-      NAMESPACE: env.app.namespace,
-      IMAGE_NAME: env.app.imageName,
-    }));
+    this.applications = Object.fromEntries(env.applications.map((app) => [app.name, this.addApplication(props, app, lookup)]));
+    this.addOutputs();
+  }
 
+  /** One application: its deployer (made by state-bootstrap) gets its rights, its pods get their identity. */
+  private addApplication({ env, repository }: EnvironmentStackProps, app: AppConfig, lookup: ReturnType<typeof identityLookup>): Application {
+    const deployer = lookup(`github-deploy-${app.name}`, identityNames.deploy(env, app));
+    const application = new Application(this, `application-${app.name}`, {
+      name: app.name,
+      registry: this.registry,
+      cluster: this.cluster,
+      namespace: app.namespace,
+      serviceAccountName: app.serviceAccountName,
+      imageName: app.imageName,
+      deployer,
+      workloadIdentity: { name: `id-${app.name}-${env.name}`, resourceGroupName: this.resourceGroup.name, location: env.location, tags: env.tags },
+      // The sign-in secrets (client, tenant, subscription IDs) are written by state-bootstrap, beside the identities.
+      github: { repository, environment: app.githubEnvironment, variables: { RESOURCE_GROUP: this.resourceGroup.name } },
+    });
+    new TerraformOutput(this, outputName(app, 'deploy_client_id'), { value: deployer.clientId, description: `Client ID the ${app.name} workflow deploys as (secret AZURE_CLIENT_ID)` });
+    new TerraformOutput(this, outputName(app, 'identity_client_id'), { value: application.workloadIdentity.clientId, description: `Client ID of the ${app.name} pods' workload identity` });
+    return application;
+  }
+
+  private addOutputs(): void {
     new TerraformOutput(this, 'registry_id', { value: this.registry.id, description: 'Resource ID of the container registry' });
     new TerraformOutput(this, 'registry_name', { value: this.registry.name, description: 'Name of the container registry' });
     new TerraformOutput(this, 'registry_login_server', { value: this.registry.loginServer, description: 'Login server of the container registry' });
     new TerraformOutput(this, 'cluster_id', { value: this.cluster.id, description: 'Resource ID of the AKS cluster' });
     new TerraformOutput(this, 'cluster_name', { value: this.cluster.name, description: 'Name of the AKS cluster' });
     new TerraformOutput(this, 'cluster_oidc_issuer_url', { value: this.cluster.oidcIssuerUrl, description: 'OIDC issuer URL of the AKS cluster' });
-    new TerraformOutput(this, 'github_deploy_client_id', { value: this.deployIdentity.clientId, description: 'Client ID GitHub Actions deploys as (environment secret AZURE_CLIENT_ID)' });
-    new TerraformOutput(this, 'app_identity_client_id', { value: this.appIdentity.clientId, description: 'Client ID of the application pods\' workload identity' });
     new TerraformOutput(this, 'github_plan_client_id', { value: this.planIdentity.clientId, description: 'Client ID pull-request plans run as (read-only)' });
   }
+}
+
+/**
+ * Looks up a GitHub Actions identity that state-bootstrap created in the state resource group, where no deployer
+ * can change whom it trusts (through an aliased provider when the state lives in another subscription).
+ */
+function identityLookup(stack: TerraformStack, props: EnvironmentStackProps): (id: string, name: string) => IGithubActionsIdentity {
+  const provider = useStateSubscriptionProvider(stack, props);
+  return (id, name) => GithubActionsIdentity.fromExisting(stack, id, { name, resourceGroupName: props.state.resourceGroupName, provider });
+}
+
+/** The environment's Log Analytics workspace, which the cluster's monitoring agent writes to with its managed identity. */
+function logWorkspace(stack: TerraformStack, env: EnvironmentConfig, resourceGroupName: string): LogAnalyticsWorkspace {
+  return new LogAnalyticsWorkspace(stack, 'logs', {
+    name: workspaceName(env),
+    resourceGroupName,
+    location: env.location,
+    sku: 'PerGB2018',
+    retentionInDays: env.logAnalyticsRetentionDays,
+    // The monitoring agent authenticates with its managed identity; shared keys stay off.
+    localAuthenticationEnabled: false,
+    tags: { ...env.tags },
+  });
 }

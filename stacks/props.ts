@@ -5,7 +5,7 @@ import type { KubernetesClusterProps } from '../constructs/kubernetes-cluster';
 import type { DelegableRole } from '../constructs/role-conditions';
 import type { GithubActionsIdentityProps } from '../constructs/github-actions-identity';
 import type { GithubEnvironmentProps } from '../constructs/github-environment';
-import type { EnvironmentConfig } from './environments';
+import type { AppConfig, EnvironmentConfig } from './environments';
 
 /** The application chart shipped in this repository. */
 export const CHART_PATH = join(__dirname, '..', 'charts', 'ai-app');
@@ -61,39 +61,68 @@ export function clusterProps(
   };
 }
 
-/** The identity GitHub Actions deploys the environment's application as: trusts the environment's GitHub environment subject only. */
-export function deployIdentityProps(env: EnvironmentConfig, repository: string, resourceGroupName = env.resourceGroupName): GithubActionsIdentityProps {
-  return {
-    name: `id-github-deploy-${env.name}`,
-    resourceGroupName,
-    location: env.location,
-    repository,
-    environments: [env.github.environment],
-    resourceTags: env.tags,
-  };
+/** Where the GitHub Actions identities live: the state resource group, where no deployer holds a control-plane right. */
+export interface IdentityHome {
+  readonly resourceGroupName: string;
+  readonly location: string;
+}
+
+/** `platform-<env>`. */
+export function platformStackName(env: EnvironmentConfig): string {
+  return `platform-${env.name}`;
+}
+
+/** `workload-<env>-<application>`: one stack, and one state file, per application and environment. */
+export function workloadStackName(env: EnvironmentConfig, app: AppConfig): string {
+  return `workload-${env.name}-${app.name}`;
+}
+
+/** The GitHub Actions identities' names: the infrastructure deployer and the planner per environment, a deployer per application. */
+export const identityNames = {
+  infra: (env: EnvironmentConfig) => `id-github-infra-${env.name}`,
+  plan: (env: EnvironmentConfig) => `id-github-plan-${env.name}`,
+  deploy: (env: EnvironmentConfig, app: AppConfig) => `id-github-deploy-${env.name}-${app.name}`,
+};
+
+/** The identity GitHub Actions deploys one application as: trusts the application's GitHub environment subject only. */
+export function deployIdentityProps(env: EnvironmentConfig, app: AppConfig, repository: string, home: IdentityHome): GithubActionsIdentityProps {
+  return { name: identityNames.deploy(env, app), ...home, repository, environments: [app.githubEnvironment], tags: env.tags };
 }
 
 /** The read-only identity that pull-request jobs plan as: trusts `repo:<owner>/<name>:pull_request` only. */
-export function planIdentityProps(env: EnvironmentConfig, repository: string, resourceGroupName = env.resourceGroupName): GithubActionsIdentityProps {
-  return {
-    name: `id-github-plan-${env.name}`,
-    resourceGroupName,
-    location: env.location,
-    repository,
-    pullRequests: true,
-    resourceTags: env.tags,
-  };
+export function planIdentityProps(env: EnvironmentConfig, repository: string, home: IdentityHome): GithubActionsIdentityProps {
+  return { name: identityNames.plan(env), ...home, repository, pullRequests: true, tags: env.tags };
+}
+
+/** The infrastructure deployer of one environment: trusts the environment's own GitHub environment subject. */
+export function infraIdentityProps(env: EnvironmentConfig, repository: string, home: IdentityHome): GithubActionsIdentityProps {
+  return { name: identityNames.infra(env), ...home, repository, environments: [env.github.environment], tags: env.tags };
+}
+
+/** `PLAN_<ENV>_`: the repository variables pull-request jobs read the environment's plan identity from. */
+export function planVariablePrefix(env: EnvironmentConfig): string {
+  return `PLAN_${env.name.toUpperCase().replace(/-/g, '_')}_`;
+}
+
+/** The GitHub environments of one environment: its own (the infrastructure workflow's) and each application's. */
+export function githubEnvironmentNames(env: EnvironmentConfig): string[] {
+  return [...new Set([env.github.environment, ...env.applications.map((a) => a.githubEnvironment)])];
 }
 
 /**
  * The GitHub environment as `state-bootstrap` creates it: protection rules (reviewers, protected branches) and the
  * infrastructure deployer's secrets, which the infrastructure workflow needs before `platform-<env>` exists.
  */
-export function githubEnvironmentGovernanceProps(env: EnvironmentConfig, repository: string, secrets: Record<string, string> = {}): GithubEnvironmentProps {
+export function githubEnvironmentGovernanceProps(
+  env: EnvironmentConfig,
+  repository: string,
+  secrets: Record<string, string> = {},
+  environment = env.github.environment,
+): GithubEnvironmentProps {
   const { users, teams } = env.github.reviewers;
   return {
     repository,
-    environment: env.github.environment,
+    environment,
     reviewers: users.length + teams.length > 0 ? { users, teams } : undefined,
     branchPolicy: env.github.branchPolicy,
     secrets,
@@ -101,14 +130,8 @@ export function githubEnvironmentGovernanceProps(env: EnvironmentConfig, reposit
   };
 }
 
-/** The variables `platform-<env>` writes into the environment that `state-bootstrap` owns. */
-export function githubEnvironmentPlatformProps(env: EnvironmentConfig, repository: string, variables: Record<string, string>): GithubEnvironmentProps {
-  return { repository, environment: env.github.environment, manageEnvironment: false, secrets: {}, variables };
-}
-
-/** The chart values an environment's config stands for; the image is set by AppRelease. */
-export function appValues(env: EnvironmentConfig, workloadIdentityClientId: string): AppValues {
-  const a = env.app;
+/** The chart values an application's config stands for; the image is set by AppRelease. */
+export function appValues(a: AppConfig, workloadIdentityClientId: string): AppValues {
   return {
     replicaCount: a.replicaCount,
     serviceAccount: { name: a.serviceAccountName, workloadIdentityClientId },
@@ -125,8 +148,3 @@ export function appValues(env: EnvironmentConfig, workloadIdentityClientId: stri
 export const PLATFORM_ASSIGNED_ROLES: readonly DelegableRole[] = [
   'AcrPull', 'AcrPush', 'Azure Kubernetes Service Cluster User Role', 'Azure Kubernetes Service RBAC Writer', 'Reader',
 ];
-
-/** The infrastructure deployer of one environment: federated to the same GitHub environment subject as the app deployer. */
-export function infraIdentityProps(env: EnvironmentConfig, repository: string, resourceGroupName = env.resourceGroupName): GithubActionsIdentityProps {
-  return { ...deployIdentityProps(env, repository, resourceGroupName), name: `id-github-infra-${env.name}` };
-}

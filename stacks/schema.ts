@@ -26,6 +26,11 @@ type RequiredKeys<S extends Shape> = Exclude<keyof S, OptionalKeys<S>>;
 type Flatten<T> = { [K in keyof T]: T[K] };
 export type ObjectOf<S extends Shape> = Flatten<{ readonly [K in RequiredKeys<S>]: Infer<S[K]> } & { readonly [K in OptionalKeys<S>]?: Infer<S[K]> }>;
 
+/** `path.key` for a plain key, `path["odd key"]` otherwise. */
+export function fieldPath(path: string, key: string): string {
+  return /^[A-Za-z_][\w-]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+}
+
 function leaf<T>(expected: string, test: (value: unknown) => boolean): Schema<T> {
   return {
     optional: false,
@@ -111,7 +116,7 @@ export function record<T>(item: Schema<T>): Schema<Readonly<Record<string, T>>> 
         problems.push(`${path}: must be an object, got ${describe(value)}`);
         return false;
       }
-      return Object.entries(value).map(([k, v]) => item.check(v, `${path}[${JSON.stringify(k)}]`, problems)).every(Boolean);
+      return Object.entries(value).map(([k, v]) => item.check(v, fieldPath(path, k), problems)).every(Boolean);
     },
   };
 }

@@ -1,18 +1,20 @@
-import { OBJECT_NAME, OBJECT_NAME_ALLOWED, validateCluster } from '../constructs/kubernetes-cluster';
 import { validateAppRelease } from '../constructs/app-release';
+import { validateCluster } from '../constructs/kubernetes-cluster';
 import { CHECK_ID, POLICY_RULE_IDS } from '../constructs/policy';
 import { checkRepository } from '../constructs/github';
 import { validateGithubEnvironment } from '../constructs/github-environment';
 import { validateRegistry } from '../constructs/container-registry';
-import { GUID, GUID_ALLOWED, Problems, describe } from '../constructs/validation';
-import { ENVIRONMENT_NAMES, EnvironmentConfig, PlatformConfig } from './environments';
+import {
+  APPLICATION_NAME, APPLICATION_NAME_ALLOWED, CONTAINER_NAME, CONTAINER_NAME_ALLOWED, ENVIRONMENT_NAME, ENVIRONMENT_NAME_ALLOWED, GUID, GUID_ALLOWED,
+  IMAGE_NAME, IMAGE_NAME_ALLOWED, KIT_ENVIRONMENT_NAME, KIT_ENVIRONMENT_NAME_ALLOWED, OBJECT_NAME, OBJECT_NAME_ALLOWED, STORAGE_ACCOUNT_NAME,
+  STORAGE_ACCOUNT_NAME_ALLOWED,
+} from '../constructs/names';
+import { Problem, Problems, ValidationError, describe } from '../constructs/validation';
+import type { AppConfig, EnvironmentConfig, PlatformConfig } from './environments';
 import { platformConfigSchema } from './config-schema';
-import { CHART_PATH, WORKSPACE_NAME, workspaceName, appValues, clusterProps, githubEnvironmentGovernanceProps, registryProps } from './props';
-
-const STORAGE_ACCOUNT = /^[a-z0-9]{3,24}$/;
-/** A repository path in a registry: lowercase alphanumerics separated by `.`, `_`, `-` or `/`. */
-const IMAGE_NAME = /^(?=.{1,128}$)[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
-const CONTAINER = /^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/;
+import {
+  CHART_PATH, WORKSPACE_NAME, appValues, clusterProps, githubEnvironmentGovernanceProps, identityNames, registryProps, workloadStackName, workspaceName,
+} from './props';
 
 /**
  * Every problem in the configuration, each prefixed with its path (`environments.prod.registry.name: ...`).
@@ -26,52 +28,26 @@ export function validateConfig(config: PlatformConfig): string[] {
   platformConfigSchema.check(config, 'config', shape);
   const shapeProblems = shape.map((problem) => problem.replace(/^config\./, ''));
   const reported = shapeProblems.map((problem) => problem.slice(0, problem.indexOf(':')));
-  const covered = (problem: string) => {
-    const field = problem.slice(0, problem.indexOf(':'));
-    return reported.some((r) => field === r || field.startsWith(`${r}.`) || field.startsWith(`${r}[`));
-  };
-  return [...shapeProblems, ...validateValues(config).filter((problem) => !covered(problem))];
+  const covered = (field: string) => reported.some((r) => field === r || field.startsWith(`${r}.`) || field.startsWith(`${r}[`));
+  return [...shapeProblems, ...validateValues(config).filter((p) => !covered(p.field)).map(ValidationError.format)];
 }
 
-/** Every problem with the config's values, each prefixed with its path. */
-function validateValues(config: PlatformConfig): string[] {
+/** Every problem with the config's values, each under its config path. */
+function validateValues(config: PlatformConfig): Problem[] {
   const p = new Problems();
   if (!p.object('config', config)) return p.list;
   checkRepository(p, 'repository', config.repository);
   validateState(p, config.state);
-
   if (!p.object('environments', config.environments)) return p.list;
-  const envs = config.environments as Record<string, unknown>;
-  for (const key of Object.keys(envs)) {
-    if (!(ENVIRONMENT_NAMES as readonly string[]).includes(key)) {
-      p.add(`environments.${key}: unknown environment; allowed are ${ENVIRONMENT_NAMES.join(', ')}`);
-    }
+  const environments = Object.entries(config.environments as Record<string, unknown>);
+  if (environments.length === 0) p.add('environments', 'define at least one environment');
+  const valid: EnvironmentConfig[] = [];
+  for (const [key, env] of environments) {
+    if (!p.object(`environments.${key}`, env)) continue;
+    validateEnvironment(p, key, env as unknown as EnvironmentConfig, (config.state as unknown as Record<string, unknown> | undefined)?.tenantId);
+    valid.push(env as unknown as EnvironmentConfig);
   }
-  const registryNames: string[] = [];
-  const clusterKeys: string[] = [];
-  const githubEnvironments: string[] = [];
-  const stateContainers: unknown[] = [];
-  const resourceGroups: string[] = [];
-  for (const name of ENVIRONMENT_NAMES) {
-    const env = envs[name];
-    if (env === undefined) {
-      p.add(`environments.${name}: missing; every environment (${ENVIRONMENT_NAMES.join(', ')}) must be configured`);
-      continue;
-    }
-    if (!p.object(`environments.${name}`, env)) continue;
-    const e = env as unknown as EnvironmentConfig;
-    validateEnvironment(p, `environments.${name}`, name, e, (config.state as unknown as Record<string, unknown> | undefined)?.tenantId);
-    if (typeof e.registry === 'object' && e.registry !== null && typeof e.registry.name === 'string') registryNames.push(e.registry.name.toLowerCase());
-    if (typeof e.cluster === 'object' && e.cluster !== null) clusterKeys.push(`${e.resourceGroupName}/${e.cluster.name}`);
-    if (typeof e.github === 'object' && e.github !== null && typeof e.github.environment === 'string') githubEnvironments.push(e.github.environment);
-    stateContainers.push(e.stateContainerName);
-    if (typeof e.resourceGroupName === 'string') resourceGroups.push(e.resourceGroupName);
-  }
-  p.unique('environments.*.registry.name (registry names are global)', registryNames);
-  p.unique('environments.*.cluster.name (within one resource group)', clusterKeys);
-  p.unique('environments.*.github.environment (each environment trusts its own GitHub environment)', githubEnvironments, (n) => n.toLowerCase());
-  p.unique('environments.*.stateContainerName (each environment\'s state and its access are separate)', stateContainers);
-  p.unique('environments.*.resourceGroupName (each environment owns its resource group)', resourceGroups, (k) => k.toLowerCase());
+  validateAcrossEnvironments(p, valid);
   return p.list;
 }
 
@@ -79,14 +55,27 @@ function validateValues(config: PlatformConfig): string[] {
 const ENVIRONMENT_FIELDS = ['location', 'resourceGroupName', 'tags'];
 
 /**
- * Adds a construct validator's problems under `prefix` (its field renamed by `rename`), except those about the
- * fields in `checkedHere`, which the config checks itself: each problem is reported once, under a config path.
+ * Where each construct field a config problem can come from lives in the config, relative to the construct's config
+ * object; fields not listed keep their name. Fields the config checks itself are listed in `checkedHere` instead.
  */
-function addConstructProblems(p: Problems, prefix: string, problems: readonly string[], checkedHere: readonly string[], rename = (field: string) => field): void {
+const FIELD_MAP: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  registry: {},
+  cluster: { 'userNodePools[0]': 'userNodePool' },
+  github: {},
+  app: { 'values.replicaCount': 'replicaCount', 'values.resources': 'resources', 'values.autoscaling': 'autoscaling', 'values.podDisruptionBudget': 'podDisruptionBudget', 'values.serviceAccount.name': 'serviceAccountName' },
+};
+
+/**
+ * Adds a construct validator's problems under `prefix`, their fields mapped through FIELD_MAP[kind], except those
+ * about the fields in `checkedHere`, which the config checks itself: each problem is reported once, under a config path.
+ */
+function addConstructProblems(p: Problems, prefix: string, kind: keyof typeof FIELD_MAP, problems: readonly Problem[], checkedHere: readonly string[]): void {
+  const under = (field: string, parent: string) => field === parent || field.startsWith(`${parent}.`) || field.startsWith(`${parent}[`);
   for (const problem of problems) {
-    const field = problem.slice(0, problem.indexOf(':'));
-    if (checkedHere.some((c) => field === c || field.startsWith(`${c}.`) || field.startsWith(`${c}[`))) continue;
-    p.add(`${prefix}${rename(field)}${problem.slice(field.length)}`);
+    if (checkedHere.some((c) => under(problem.field, c))) continue;
+    const mapped = Object.entries(FIELD_MAP[kind]).find(([from]) => under(problem.field, from));
+    const field = mapped ? mapped[1] + problem.field.slice(mapped[0].length) : problem.field;
+    p.add(`${prefix}${field}`, problem.message);
   }
 }
 
@@ -96,27 +85,39 @@ function validateState(p: Problems, state: unknown): void {
   p.string('state.subscriptionId', s.subscriptionId, GUID, GUID_ALLOWED);
   p.string('state.tenantId', s.tenantId, GUID, GUID_ALLOWED);
   p.resourceGroup('state.resourceGroupName', s.resourceGroupName);
-  p.string('state.storageAccountName', s.storageAccountName, STORAGE_ACCOUNT, '3-24 lowercase letters or digits, globally unique');
+  p.string('state.storageAccountName', s.storageAccountName, STORAGE_ACCOUNT_NAME, STORAGE_ACCOUNT_NAME_ALLOWED);
   p.region('state.location', s.location);
 }
 
-function validateEnvironment(p: Problems, path: string, key: string, env: EnvironmentConfig, stateTenant: unknown): void {
-  if (env.name !== key) p.add(`${path}.name: must be "${key}" to match its key, got ${describe(env.name)}`);
+function validateEnvironment(p: Problems, key: string, env: EnvironmentConfig, stateTenant: unknown): void {
+  const path = `environments.${key}`;
+  if (!KIT_ENVIRONMENT_NAME.test(key)) p.add(path, `${describe(key)} is not allowed as an environment name: ${KIT_ENVIRONMENT_NAME_ALLOWED} (stack, identity and variable names follow it)`);
+  else if (env.name !== key) p.add(`${path}.name`, `must be "${key}" to match its key, got ${describe(env.name)}`);
   p.string(`${path}.subscriptionId`, env.subscriptionId, GUID, GUID_ALLOWED);
   if (p.string(`${path}.tenantId`, env.tenantId, GUID, GUID_ALLOWED) && typeof stateTenant === 'string' && GUID.test(stateTenant) && env.tenantId.toLowerCase() !== stateTenant.toLowerCase()) {
-    p.add(`${path}.tenantId: must be the state's tenant (state.tenantId ${stateTenant}): the deployer identities live in the state subscription, and a managed identity exists in its own tenant only`);
+    p.add(`${path}.tenantId`, `must be the state's tenant (state.tenantId ${stateTenant}): the deployer identities live in the state subscription, and a managed identity exists in its own tenant only`);
   }
   p.region(`${path}.location`, env.location);
   p.resourceGroup(`${path}.resourceGroupName`, env.resourceGroupName);
-  if (typeof env.protected !== 'boolean') p.add(`${path}.protected: must be true or false, got ${describe(env.protected)}`);
-  p.string(`${path}.stateContainerName`, env.stateContainerName, CONTAINER, '3-63 lowercase letters, digits or single hyphens, alphanumeric at both ends');
+  p.boolean(`${path}.protected`, env.protected);
+  p.string(`${path}.stateContainerName`, env.stateContainerName, CONTAINER_NAME, CONTAINER_NAME_ALLOWED);
   p.integer(`${path}.logAnalyticsRetentionDays`, env.logAnalyticsRetentionDays, 30, 730);
   p.tags(`${path}.tags`, env.tags);
-
-  if (p.object(`${path}.registry`, env.registry)) {
-    addConstructProblems(p, `${path}.registry.`, validateRegistry(registryProps(env)), ENVIRONMENT_FIELDS);
-  }
+  if (p.object(`${path}.registry`, env.registry)) addConstructProblems(p, `${path}.registry.`, 'registry', validateRegistry(registryProps(env)), ENVIRONMENT_FIELDS);
   validateGithub(p, path, env);
+  validateWaivers(p, path, env);
+  validateApplications(p, path, env);
+  if (p.object(`${path}.cluster`, env.cluster)) {
+    const cluster = env.cluster as unknown as Record<string, unknown>;
+    if (cluster.userNodePool !== undefined && !p.object(`${path}.cluster.userNodePool`, cluster.userNodePool)) return;
+    if (typeof env.cluster.name === 'string' && !WORKSPACE_NAME.test(workspaceName(env))) {
+      p.add(`${path}.cluster.name`, `the Log Analytics workspace is named ${describe(workspaceName(env))}, which must be 4-63 letters, digits or hyphens, alphanumeric at both ends; use at most 59 characters and no underscores`);
+    }
+    addConstructProblems(p, `${path}.cluster.`, 'cluster', validateCluster(clusterProps(env)), [...ENVIRONMENT_FIELDS, 'tenantId']);
+  }
+}
+
+function validateWaivers(p: Problems, path: string, env: EnvironmentConfig): void {
   const waivers = p.array(`${path}.waivers`, env.waivers, false);
   waivers.forEach((w, i) => {
     if (!p.object(`${path}.waivers[${i}]`, w)) return;
@@ -125,15 +126,6 @@ function validateEnvironment(p: Problems, path: string, key: string, env: Enviro
     p.string(`${path}.waivers[${i}].reason`, waiver.reason, /\S.{9,}/, 'a sentence of at least 10 characters saying why the rule does not apply');
   });
   p.unique(`${path}.waivers[].rule`, waivers.map((w) => (typeof w === 'object' && w !== null ? (w as Record<string, unknown>).rule : undefined)));
-  if (p.object(`${path}.app`, env.app)) validateApp(p, `${path}.app`, env);
-  if (p.object(`${path}.cluster`, env.cluster)) {
-    const cluster = env.cluster as unknown as Record<string, unknown>;
-    if (cluster.userNodePool !== undefined && !p.object(`${path}.cluster.userNodePool`, cluster.userNodePool)) return;
-    if (typeof env.cluster.name === 'string' && !WORKSPACE_NAME.test(workspaceName(env))) {
-      p.add(`${path}.cluster.name: the Log Analytics workspace is named ${describe(workspaceName(env))}, which must be 4-63 letters, digits or hyphens, alphanumeric at both ends; use at most 59 characters and no underscores`);
-    }
-    addConstructProblems(p, `${path}.cluster.`, validateCluster(clusterProps(env)), [...ENVIRONMENT_FIELDS, 'tenantId'], (f) => f.replace(/^userNodePools\[0\]/, 'userNodePool'));
-  }
 }
 
 function validateGithub(p: Problems, path: string, env: EnvironmentConfig): void {
@@ -142,29 +134,81 @@ function validateGithub(p: Problems, path: string, env: EnvironmentConfig): void
   const teams = p.array(`${path}.github.reviewers.teams`, env.github.reviewers.teams, false);
   if (!Array.isArray(env.github.reviewers.users) || !Array.isArray(env.github.reviewers.teams)) return;
   if (users.length + teams.length === 0 && env.protected === true) {
-    p.add(`${path}.github.reviewers: a protected environment needs at least one required reviewer (user or team ID)`);
+    p.add(`${path}.github.reviewers`, 'a protected environment needs at least one required reviewer (user or team ID)');
   }
-  for (const problem of validateGithubEnvironment(githubEnvironmentGovernanceProps(env, 'owner/repository'))) p.add(`${path}.github.${problem}`);
+  addConstructProblems(p, `${path}.github.`, 'github', validateGithubEnvironment(githubEnvironmentGovernanceProps(env, 'owner/repository')), []);
 }
 
-function validateApp(p: Problems, path: string, env: EnvironmentConfig): void {
-  const app = env.app as unknown as Record<string, unknown>;
-  p.string(`${path}.imageName`, app.imageName, IMAGE_NAME, 'a registry repository name of at most 128 characters: lowercase letters and digits separated by ".", "_", "-" or "/"');
-  p.string(`${path}.serviceAccountName`, app.serviceAccountName, OBJECT_NAME, OBJECT_NAME_ALLOWED);
-  for (const field of ['autoscaling', 'resources', 'podDisruptionBudget'] as const) if (!p.object(`${path}.${field}`, app[field])) return;
-  if (!p.object(`${path}.resources.requests`, env.app.resources.requests) || !p.object(`${path}.resources.limits`, env.app.resources.limits)) return;
-  p.integer(`${path}.podDisruptionBudget.minAvailable`, env.app.podDisruptionBudget.minAvailable, 1, 1000);
-  if (env.app.podDisruptionBudget.enabled === true && typeof env.app.podDisruptionBudget.minAvailable === 'number' && env.app.podDisruptionBudget.minAvailable >= env.app.autoscaling.minReplicas) {
-    p.add(`${path}.podDisruptionBudget.minAvailable: must be below autoscaling.minReplicas (${env.app.autoscaling.minReplicas}), or node drains and cluster upgrades block`);
+/** Each application, and what two applications of one environment must not share: a name, a namespace, a GitHub environment. */
+function validateApplications(p: Problems, path: string, env: EnvironmentConfig): void {
+  const apps = p.array(`${path}.applications`, env.applications, false);
+  apps.forEach((app, i) => {
+    if (p.object(`${path}.applications[${i}]`, app)) validateApp(p, `${path}.applications[${i}]`, app as unknown as AppConfig);
+  });
+  const field = (name: keyof AppConfig) => apps.map((a) => (typeof a === 'object' && a !== null ? (a as Record<string, unknown>)[name] : undefined));
+  p.unique(`${path}.applications[].name`, field('name'));
+  p.unique(`${path}.applications[].namespace (each application's deployer may write only in its own)`, field('namespace'));
+}
+
+function validateApp(p: Problems, path: string, app: AppConfig): void {
+  const raw = app as unknown as Record<string, unknown>;
+  p.string(`${path}.name`, raw.name, APPLICATION_NAME, APPLICATION_NAME_ALLOWED);
+  p.string(`${path}.githubEnvironment`, raw.githubEnvironment, ENVIRONMENT_NAME, ENVIRONMENT_NAME_ALLOWED);
+  p.string(`${path}.imageName`, raw.imageName, IMAGE_NAME, IMAGE_NAME_ALLOWED);
+  p.string(`${path}.serviceAccountName`, raw.serviceAccountName, OBJECT_NAME, OBJECT_NAME_ALLOWED);
+  for (const field of ['autoscaling', 'resources', 'podDisruptionBudget'] as const) if (!p.object(`${path}.${field}`, raw[field])) return;
+  if (!p.object(`${path}.resources.requests`, app.resources.requests) || !p.object(`${path}.resources.limits`, app.resources.limits)) return;
+  p.integer(`${path}.podDisruptionBudget.minAvailable`, app.podDisruptionBudget.minAvailable, 1, 1000);
+  if (app.podDisruptionBudget.enabled === true && typeof app.podDisruptionBudget.minAvailable === 'number' && app.podDisruptionBudget.minAvailable >= app.autoscaling.minReplicas) {
+    p.add(`${path}.podDisruptionBudget.minAvailable`, `must be below autoscaling.minReplicas (${app.autoscaling.minReplicas}), or node drains and cluster upgrades block`);
   }
   const release = validateAppRelease({
     chartPath: CHART_PATH,
-    releaseName: env.app.releaseName,
-    namespace: env.app.namespace,
+    releaseName: app.releaseName,
+    namespace: app.namespace,
     image: { repository: 'registry.example/app', tag: 'validation' },
-    values: appValues(env, ''),
+    values: appValues(app, ''),
   });
   // The two fields the config checks itself, more strictly (the service account name is required here,
   // minAvailable at least 1), are left to those checks.
-  addConstructProblems(p, `${path}.`, release, ['values.serviceAccount.name', 'values.podDisruptionBudget.minAvailable'], (f) => f.replace(/^values\./, ''));
+  addConstructProblems(p, `${path}.`, 'app', release, ['values.serviceAccount.name', 'values.podDisruptionBudget.minAvailable']);
+}
+
+/**
+ * What environments, and applications across environments, must not share: global registry names, resource groups,
+ * state containers, and each GitHub environment (a federated subject) belongs to one environment's deployers, or
+ * one application's, never two. Stack and identity names, derived from environment and application names, must not
+ * collide either (`a` + `b-c` and `a-b` + `c` would).
+ */
+function validateAcrossEnvironments(p: Problems, envs: readonly EnvironmentConfig[]): void {
+  const registryNames = envs.flatMap((e) => (typeof e.registry === 'object' && e.registry !== null && typeof e.registry.name === 'string' ? [e.registry.name.toLowerCase()] : []));
+  p.unique('environments.*.registry.name (registry names are global)', registryNames);
+  p.unique('environments.*.cluster.name (within one resource group)', envs.map((e) => (typeof e.cluster === 'object' && e.cluster !== null ? `${e.resourceGroupName}/${e.cluster.name}` : undefined)));
+  p.unique('environments.*.stateContainerName (each environment\'s state and its access are separate)', envs.map((e) => e.stateContainerName));
+  p.unique('environments.*.resourceGroupName (each environment owns its resource group)', envs.map((e) => e.resourceGroupName), (k) => k.toLowerCase());
+
+  const apps = envs.flatMap((env) => (Array.isArray(env.applications) ? env.applications.filter((a) => typeof a === 'object' && a !== null && typeof a.name === 'string').map((app) => ({ env, app })) : []));
+  // A GitHub environment's subject is trusted by its environment's infrastructure deployer and one application's deployer.
+  const owners = new Map<string, string>();
+  const conflicting = new Set<string>();
+  const claim = (name: unknown, owner: string, envName: string) => {
+    if (typeof name !== 'string') return;
+    const key = name.toLowerCase();
+    const previous = owners.get(key);
+    if (previous === undefined) owners.set(key, owner);
+    else if (conflicting.has(key)) return;
+    else if (previous !== owner && !(previous === `environment ${envName}` && owner.startsWith(`application ${envName}/`))) {
+      conflicting.add(key);
+      p.add(`environments.*.github.environment, applications[].githubEnvironment`, `${describe(name)} is used by ${previous} and ${owner}; each GitHub environment is a federated subject that one environment's deployers, or one application's, may trust`);
+    } else if (previous !== owner) {
+      owners.set(key, owner);
+    }
+  };
+  for (const env of envs) if (typeof env.github === 'object' && env.github !== null) claim(env.github.environment, `environment ${env.name}`, env.name);
+  for (const { env, app } of apps) claim(app.githubEnvironment, `application ${env.name}/${app.name}`, env.name);
+  // Names derived from an environment and an application must not collide across pairs (`a` + `b-c`, `a-b` + `c`);
+  // one application listed twice in one environment is already reported as a duplicate name.
+  const pairs = [...new Map(apps.map((pair) => [`${pair.env.name}\u0000${pair.app.name}`, pair])).values()];
+  p.unique('environments.*.applications[].name (stack names workload-<environment>-<application>)', pairs.map(({ env, app }) => workloadStackName(env, app)));
+  p.unique('environments.*.applications[].name (identity names id-github-deploy-<environment>-<application>)', pairs.map(({ env, app }) => identityNames.deploy(env, app)));
 }

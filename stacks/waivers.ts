@@ -31,15 +31,20 @@ export const KIT_WAIVERS: readonly KitWaiver[] = [
   { rule: 'CKV_AZURE_226', targets: ['platform'], reason: 'an ephemeral OS disk must fit the VM size\'s cache or temporary disk, which differs per size; managed OS disks work with every size the config may choose' },
 ];
 
-/** The waivers of every stack the app builds, by stack name, and of each environment's rendered chart (`chart-<env>`). */
+/**
+ * The waivers of every stack the app builds, by stack name, and of each application's rendered chart
+ * (`chart-<env>-<app>`, beside its `workload-<env>-<app>`).
+ */
 export function waiversByTarget(config: PlatformConfig): Map<string, PolicyWaiver[]> {
   const kit = (target: WaiverTarget) => KIT_WAIVERS.filter((w) => w.targets.includes(target)).map(({ rule, reason }) => ({ rule, reason }));
   const byTarget = new Map<string, PolicyWaiver[]>([['state-bootstrap', kit('state-bootstrap')]]);
   for (const [name, env] of Object.entries(config.environments)) {
     const own = env.waivers.map(({ rule, reason }) => ({ rule, reason }));
     byTarget.set(`platform-${name}`, [...kit('platform'), ...own]);
-    byTarget.set(`workload-${name}`, [...kit('workload'), ...own]);
-    byTarget.set(`chart-${name}`, [...kit('chart'), ...own]);
+    for (const app of env.applications) {
+      byTarget.set(`workload-${name}-${app.name}`, [...kit('workload'), ...own]);
+      byTarget.set(`chart-${name}-${app.name}`, [...kit('chart'), ...own]);
+    }
   }
   return byTarget;
 }

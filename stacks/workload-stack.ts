@@ -1,23 +1,38 @@
 import { Construct } from 'constructs';
 import { Fn, TerraformStack, TerraformVariable } from 'cdktf';
 import { HelmProvider } from '@cdktf/provider-helm/lib/provider';
-import { AppRelease, IMAGE_DIGEST_PATTERN, IMAGE_TAG_CHARS } from '../constructs/app-release';
-import { EnvironmentStackProps, PlatformStack, useAzureStateBackend } from './platform-stack';
+import { AppRelease } from '../constructs/app-release';
+import { IMAGE_DIGEST_PATTERN, IMAGE_TAG_CHARS } from '../constructs/names';
+import type { AppConfig, EnvironmentConfig, StateConfig } from './environments';
+import { useAzureStateBackend } from './plumbing';
 import { CHART_PATH, appValues } from './props';
 
 /** The AKS AAD server application ID that kubelogin requests tokens for (the same in every tenant). */
 export const AKS_AAD_SERVER_ID = '6dae42f8-4368-4678-94ff-3960e28e3630';
 
-export interface WorkloadStackProps extends EnvironmentStackProps {
-  /** The environment's platform stack: cluster endpoint and CA, registry, app identity. Read through cross-stack references. */
-  readonly platform: PlatformStack;
+/**
+ * What a workload stack needs, and nothing more: where its state lives, the application, and the few platform
+ * values its release reads (cross-stack references when they come from a platform stack of the same app).
+ */
+export interface WorkloadStackProps {
+  /** The environment: its state container holds this stack's state. */
+  readonly env: EnvironmentConfig;
+  readonly state: StateConfig;
+  /** The application whose release this stack holds. */
+  readonly app: AppConfig;
+  /** The cluster's API server: its host and base64-encoded CA certificate. */
+  readonly cluster: { readonly host: string; readonly clusterCaCertificate: string };
+  /** The registry's login server; the image is `<login server>/<app.imageName>`. */
+  readonly registryLoginServer: string;
+  /** Client ID of the application pods' workload identity. */
+  readonly workloadIdentityClientId: string;
 }
 
 /**
- * `workload-<env>`: the application's Helm release on the environment's cluster. The helm provider is configured
+ * `workload-<env>-<app>`: one application's Helm release on the environment's cluster. The helm provider is configured
  * from `platform-<env>`'s outputs (cross-stack references), never from a cluster created in the same run, and
  * authenticates with `kubelogin get-token` because the cluster has no local accounts.
- * Deploy: `cdktf deploy workload-<env> --var image_tag=<git sha> --var image_digest=sha256:<digest of the pushed image>`.
+ * Deploy: `cdktf deploy workload-<env>-<app> --var image_tag=<git sha> --var image_digest=sha256:<digest of the pushed image>`.
  * The pods run the image by digest; the tag labels the release for readability.
  */
 export class WorkloadStack extends TerraformStack {
@@ -27,7 +42,7 @@ export class WorkloadStack extends TerraformStack {
 
   constructor(scope: Construct, name: string, props: WorkloadStackProps) {
     super(scope, name);
-    const { env, platform } = props;
+    const { app, cluster } = props;
     useAzureStateBackend(this, name, props);
 
     this.imageTag = new TerraformVariable(this, 'image_tag', {
@@ -57,8 +72,8 @@ export class WorkloadStack extends TerraformStack {
 
     new HelmProvider(this, 'helm', {
       kubernetes: {
-        host: platform.cluster.host,
-        clusterCaCertificate: Fn.base64decode(platform.cluster.clusterCaCertificate),
+        host: cluster.host,
+        clusterCaCertificate: Fn.base64decode(cluster.clusterCaCertificate),
         exec: {
           apiVersion: 'client.authentication.k8s.io/v1beta1',
           command: 'kubelogin',
@@ -69,14 +84,14 @@ export class WorkloadStack extends TerraformStack {
 
     this.release = new AppRelease(this, 'app', {
       chartPath: CHART_PATH,
-      releaseName: env.app.releaseName,
-      namespace: env.app.namespace,
+      releaseName: app.releaseName,
+      namespace: app.namespace,
       image: {
-        repository: `${platform.registry.loginServer}/${env.app.imageName}`,
+        repository: `${props.registryLoginServer}/${app.imageName}`,
         tag: this.imageTag.stringValue,
         digest: this.imageDigest.stringValue,
       },
-      values: appValues(env, platform.appIdentity.clientId),
+      values: appValues(app, props.workloadIdentityClientId),
       // The app deploy identity may write only inside the namespace, and Helm's namespace creation fails with
       // Forbidden for it even when the namespace exists; the infrastructure deploy workflow creates it instead.
       createNamespace: false,

@@ -1,6 +1,6 @@
 import { Testing } from 'cdktf';
 import { AKS_OPERATOR_ACTIONS, aksOperatorRoleName, stateRoleName, INFRA_DEPLOYER_ROLES, RESOURCE_PROVIDERS, StateBootstrapStack } from '../stacks/bootstrap-stack';
-import { ENVIRONMENT_NAMES, PlatformConfig, config as shipped } from '../stacks/environments';
+import { PlatformConfig, config as shipped } from '../stacks/environments';
 import { PLATFORM_ASSIGNED_ROLES } from '../stacks/props';
 import { PlatformStack } from '../stacks/platform-stack';
 import { buildStacks } from '../stacks/app';
@@ -8,6 +8,7 @@ import { BUILT_IN_ROLE_IDS, STATE_READ_DATA_ACTIONS, STATE_WRITE_DATA_ACTIONS, s
 import { TfJson, config, configCopy, only, ref, resources, synthStack } from './helpers';
 
 const tf = synthStack(new StateBootstrapStack(Testing.app(), 'state-bootstrap', config));
+const ENVIRONMENT_NAMES = Object.keys(config.environments);
 const byName = (type: string, name: string) => {
   const entry = Object.entries(resources(tf, type)).find(([, r]) => r.name === name);
   if (!entry) throw new Error(`no ${type} named ${name}`);
@@ -124,7 +125,8 @@ describe('the state storage account', () => {
 describe.each(ENVIRONMENT_NAMES)('environment %s', (name) => {
   const env = config.environments[name];
   const identity = byName('azurerm_user_assigned_identity', `id-github-infra-${name}`);
-  const deploy = byName('azurerm_user_assigned_identity', `id-github-deploy-${name}`);
+  const [app] = env.applications;
+  const deploy = byName('azurerm_user_assigned_identity', `id-github-deploy-${name}-${app.name}`);
   const plan = byName('azurerm_user_assigned_identity', `id-github-plan-${name}`);
   const group = byName('azurerm_resource_group', env.resourceGroupName);
   const stateGroupId = '${azurerm_resource_group.state-resource-group.id}';
@@ -170,7 +172,7 @@ describe.each(ENVIRONMENT_NAMES)('environment %s', (name) => {
     const stateOf = (who: typeof identity) => allAssignments.filter((a) => a.principal_id === who.ref('principal_id') && a.scope === stateGroupId);
     const expected = [
       [identity, writer, `platform-${name}.tfstate`],
-      [deploy, writer, `workload-${name}.tfstate`],
+      [deploy, writer, `workload-${name}-${app.name}.tfstate`],
       [plan, reader, undefined],
     ] as const;
     for (const [who, role, writable] of expected) {

@@ -49,16 +49,16 @@ describe('validateConfig', () => {
     ]);
   });
 
-  test('a missing environment, an unknown one and a mismatched name are reported', () => {
+  test('environment names: any valid name, matching its key; at least one environment', () => {
     const c = configCopy() as unknown as { environments: Record<string, { name: string }> };
+    c.environments['QA_1'] = c.environments.staging;
     delete c.environments.staging;
-    c.environments.qa = { ...c.environments.dev };
     c.environments.dev.name = 'development';
     expect(validateConfig(c as unknown as PlatformConfig)).toEqual([
-      'environments.qa: unknown field; allowed: dev, staging, prod',
-      'environments.dev.name: must be one of "dev", "staging", "prod", got "development"',
-      'environments.staging: missing; it is required (an object)',
+      'environments.dev.name: must be "dev" to match its key, got "development"',
+      'environments.QA_1: "QA_1" is not allowed as an environment name: 1-16 lowercase letters, digits or hyphens, starting with a letter and ending with a letter or digit (stack, identity and variable names follow it)',
     ]);
+    expect(validateConfig({ ...configCopy(), environments: {} } as unknown as PlatformConfig)).toEqual(['environments: define at least one environment']);
   });
 
   test('GitHub and application settings are checked with the constructs\' rules', () => {
@@ -66,26 +66,26 @@ describe('validateConfig', () => {
     c.repository = 'contoso';
     c.environments.staging.github.environment = c.environments.prod.github.environment.toUpperCase();
     c.environments.prod.github.reviewers = { users: [], teams: [] };
-    c.environments.dev.app.namespace = 'AI_App';
-    c.environments.dev.app.imageName = 'AI App';
+    c.environments.dev.applications[0].namespace = 'AI_App';
+    c.environments.dev.applications[0].imageName = 'AI App';
     expect(validateConfig(c as PlatformConfig)).toEqual([
       'repository: "contoso" is not allowed: owner/name, for example contoso/ai-platform',
-      'environments.dev.app.imageName: "AI App" is not allowed: a registry repository name of at most 128 characters: lowercase letters and digits separated by ".", "_", "-" or "/"',
-      'environments.dev.app.namespace: "AI_App" is not allowed: a Kubernetes namespace: 1-63 lowercase letters, digits or hyphens, alphanumeric at both ends',
+      'environments.dev.applications[0].imageName: "AI App" is not allowed: a registry repository name of at most 128 characters: lowercase letters and digits separated by ".", "_", "-" or "/"',
+      'environments.dev.applications[0].namespace: "AI_App" is not allowed: a Kubernetes namespace: 1-63 lowercase letters, digits or hyphens, alphanumeric at both ends',
       'environments.prod.github.reviewers: a protected environment needs at least one required reviewer (user or team ID)',
-      `environments.*.github.environment (each environment trusts its own GitHub environment): "${c.environments.prod.github.environment}" appears more than once; each entry must be unique`,
+      `environments.*.github.environment, applications[].githubEnvironment: "${c.environments.prod.github.environment}" is used by environment staging and environment prod; each GitHub environment is a federated subject that one environment's deployers, or one application's, may trust`,
     ]);
   });
 
   test('application sizing is checked: replicas, quantities and the disruption budget', () => {
     const c = configCopy();
-    c.environments.prod.app.autoscaling.maxReplicas = 2;
-    c.environments.prod.app.resources.limits.cpu = 'one';
-    c.environments.staging.app.podDisruptionBudget.minAvailable = c.environments.staging.app.autoscaling.minReplicas;
+    c.environments.prod.applications[0].autoscaling.maxReplicas = 2;
+    c.environments.prod.applications[0].resources.limits.cpu = 'one';
+    c.environments.staging.applications[0].podDisruptionBudget.minAvailable = c.environments.staging.applications[0].autoscaling.minReplicas;
     expect(validateConfig(c as PlatformConfig)).toEqual([
-      `environments.staging.app.podDisruptionBudget.minAvailable: must be below autoscaling.minReplicas (${c.environments.staging.app.autoscaling.minReplicas}), or node drains and cluster upgrades block`,
-      'environments.prod.app.resources.limits.cpu: "one" is not allowed: a CPU quantity such as 500m or "1"',
-      `environments.prod.app.autoscaling.maxReplicas: must be at least minReplicas (${c.environments.prod.app.autoscaling.minReplicas}), got 2`,
+      `environments.staging.applications[0].podDisruptionBudget.minAvailable: must be below autoscaling.minReplicas (${c.environments.staging.applications[0].autoscaling.minReplicas}), or node drains and cluster upgrades block`,
+      'environments.prod.applications[0].resources.limits.cpu: "one" is not allowed: a CPU quantity such as 500m or "1"',
+      `environments.prod.applications[0].autoscaling.maxReplicas: must be at least minReplicas (${c.environments.prod.applications[0].autoscaling.minReplicas}), got 2`,
     ]);
   });
 
@@ -101,13 +101,13 @@ describe('validateConfig', () => {
 
   test('a bad application value is reported once, under the config field it comes from', () => {
     const c = configCopy();
-    c.environments.dev.app.serviceAccountName = 'Bad_SA';
-    (c.environments.dev.app.podDisruptionBudget as { enabled: unknown }).enabled = 'x';
-    c.environments.dev.app.podDisruptionBudget.minAvailable = -1;
+    c.environments.dev.applications[0].serviceAccountName = 'Bad_SA';
+    (c.environments.dev.applications[0].podDisruptionBudget as { enabled: unknown }).enabled = 'x';
+    c.environments.dev.applications[0].podDisruptionBudget.minAvailable = -1;
     expect(validateConfig(c as PlatformConfig)).toEqual([
-      'environments.dev.app.podDisruptionBudget.enabled: must be true or false, got "x"',
-      'environments.dev.app.serviceAccountName: "Bad_SA" is not allowed: a Kubernetes name: lowercase letters, digits, "-" or ".", alphanumeric at both ends',
-      'environments.dev.app.podDisruptionBudget.minAvailable: must be a whole number from 1 to 1000, got number -1',
+      'environments.dev.applications[0].podDisruptionBudget.enabled: must be true or false, got "x"',
+      'environments.dev.applications[0].serviceAccountName: "Bad_SA" is not allowed: a Kubernetes name: lowercase letters, digits, "-" or ".", alphanumeric at both ends',
+      'environments.dev.applications[0].podDisruptionBudget.minAvailable: must be a whole number from 1 to 1000, got number -1',
     ]);
   });
 
@@ -141,7 +141,7 @@ describe('the configuration\'s shape, from its one schema', () => {
     c.repo = 'x';
     c.state.storageAcountName = 'x';
     c.environments.dev.cluster.systemNodePool.maxPod = 50;
-    c.environments.staging.app.autoscaling.minReplica = 1;
+    c.environments.staging.applications[0].autoscaling.minReplica = 1;
     c.environments.prod.github.reviewers.user = [1];
     c.environments.prod.waivers.push({ rule: 'CKV_AZURE_1', reasons: 'x' });
     const problems = validateConfig(c as unknown as PlatformConfig);
@@ -149,7 +149,7 @@ describe('the configuration\'s shape, from its one schema', () => {
       expect.stringMatching(/^repo: unknown field \(did you mean repository\?\)/),
       expect.stringMatching(/^state\.storageAcountName: unknown field \(did you mean storageAccountName\?\)/),
       expect.stringMatching(/^environments\.dev\.cluster\.systemNodePool\.maxPod: unknown field \(did you mean maxPods\?\)/),
-      expect.stringMatching(/^environments\.staging\.app\.autoscaling\.minReplica: unknown field \(did you mean minReplicas\?\)/),
+      expect.stringMatching(/^environments\.staging\.applications\[0\]\.autoscaling\.minReplica: unknown field \(did you mean minReplicas\?\)/),
       expect.stringMatching(/^environments\.prod\.github\.reviewers\.user: unknown field \(did you mean users\?\)/),
       expect.stringMatching(/^environments\.prod\.waivers\[\d+\]\.reasons: unknown field \(did you mean reason\?\)/),
       expect.stringMatching(/^environments\.prod\.waivers\[\d+\]\.reason: missing; it is required \(a string\)$/),
@@ -166,14 +166,15 @@ describe('the configuration\'s shape, from its one schema', () => {
   // Each of these once fell back silently to a construct default; removing userNodePool destroyed prod's user pool.
   const required = [
     'registry.sku', 'registry.zoneRedundancyEnabled', 'registry.retentionDays', 'registry.dataEndpointEnabled', 'registry.publicNetworkAccessEnabled',
-    'registry.allowedIpRanges', 'cluster.dnsPrefix', 'cluster.skuTier', 'cluster.userNodePool', 'cluster.privateClusterEnabled', 'app.replicaCount', 'tags',
+    'registry.allowedIpRanges', 'cluster.dnsPrefix', 'cluster.skuTier', 'cluster.userNodePool', 'cluster.privateClusterEnabled', 'applications[0].replicaCount', 'tags',
   ];
   test.each(required)('a missing %s is refused', (field) => {
     const c = configCopy() as unknown as { environments: Record<string, Record<string, unknown>> };
-    const parts = field.split('.');
+    const parts = field.split(/\.|\[(\d+)\]\.?/).filter((k) => k !== undefined && k !== '');
     const parent = parts.slice(0, -1).reduce<Record<string, unknown>>((o, k) => o[k] as Record<string, unknown>, c.environments.prod);
     delete parent[parts[parts.length - 1]];
-    expect(validateConfig(c as unknown as PlatformConfig)).toEqual([expect.stringMatching(new RegExp(`^environments\\.prod\\.${field.replace('.', '\\.')}: missing; it is required \\(`))]);
+    expect(validateConfig(c as unknown as PlatformConfig)).toEqual([`environments.prod.${field}: ${validateConfig(c as unknown as PlatformConfig)[0].split(': ').slice(1).join(': ')}`]);
+    expect(validateConfig(c as unknown as PlatformConfig)[0]).toMatch(/: missing; it is required \(/);
   });
 
   test('a misspelled region gets a suggestion', () => {

@@ -534,8 +534,8 @@ const CONSTRUCTS: readonly ConstructSpec<unknown>[] = [
   spec<GithubActionsIdentityProps>({
     name: 'GithubActionsIdentity',
     bases: ENVS.flatMap((e) => [
-      deployIdentityProps(e, config.repository),
-      { ...planIdentityProps(e, config.repository), branches: ['main'], tags: ['v1.0.0'] },
+      deployIdentityProps(e, e.applications[0], config.repository, { resourceGroupName: config.state.resourceGroupName, location: config.state.location }),
+      { ...planIdentityProps(e, config.repository, { resourceGroupName: config.state.resourceGroupName, location: config.state.location }), branches: ['main'], gitTags: ['v1.0.0'] },
     ]),
     validate: validateGithubActionsIdentity,
     build: (scope, props) => new GithubActionsIdentity(scope, 'github', props),
@@ -563,7 +563,7 @@ const CONSTRUCTS: readonly ConstructSpec<unknown>[] = [
           environment: e.github.environment,
           manageEnvironment: false,
           secrets,
-          variables: { ACR_NAME: e.registry.name, AKS_CLUSTER: e.cluster.name, NAMESPACE: e.app.namespace },
+          variables: { ACR_NAME: e.registry.name, AKS_CLUSTER: e.cluster.name, NAMESPACE: e.applications[0].namespace },
         },
       ];
     }),
@@ -573,12 +573,12 @@ const CONSTRUCTS: readonly ConstructSpec<unknown>[] = [
   spec<WorkloadIdentityProps>({
     name: 'WorkloadIdentity',
     bases: ENVS.map((e) => ({
-      name: `id-${e.app.releaseName}-${e.name}`,
+      name: `id-${e.applications[0].name}-${e.name}`,
       resourceGroupName: e.resourceGroupName,
       location: e.location,
       oidcIssuerUrl: `https://${e.location}.oic.prod-aks.azure.com/${e.tenantId}/${CLIENT_ID}/`,
-      namespace: e.app.namespace,
-      serviceAccountName: e.app.serviceAccountName,
+      namespace: e.applications[0].namespace,
+      serviceAccountName: e.applications[0].serviceAccountName,
       tags: e.tags,
     })),
     validate: validateWorkloadIdentity,
@@ -588,10 +588,10 @@ const CONSTRUCTS: readonly ConstructSpec<unknown>[] = [
     name: 'AppRelease',
     bases: ENVS.map((e) => ({
       chartPath: CHART_PATH,
-      releaseName: e.app.releaseName,
-      namespace: e.app.namespace,
-      image: { repository: `${e.registry.name}.azurecr.io/${e.app.imageName}`, tag: '3f2c1ab' },
-      values: appValues(e, CLIENT_ID),
+      releaseName: e.applications[0].releaseName,
+      namespace: e.applications[0].namespace,
+      image: { repository: `${e.registry.name}.azurecr.io/${e.applications[0].imageName}`, tag: '3f2c1ab' },
+      values: appValues(e.applications[0], CLIENT_ID),
       createNamespace: true,
       timeoutSeconds: 600,
       maxHistory: 10,

@@ -1,11 +1,12 @@
 import { Testing } from 'cdktf';
-import { ENVIRONMENT_NAMES, config as shipped } from '../stacks/environments';
+import { config as shipped } from '../stacks/environments';
 import { PlatformStack } from '../stacks/platform-stack';
 import { TfJson, config, only, ref, resources, synthStack } from './helpers';
 
-const synthEnv = (name: (typeof ENVIRONMENT_NAMES)[number], cfg = config): TfJson =>
+const ENVIRONMENT_NAMES = Object.keys(config.environments);
+const synthEnv = (name: string, cfg = config): TfJson =>
   synthStack(new PlatformStack(Testing.app(), `platform-${name}`, { env: cfg.environments[name], state: cfg.state, repository: cfg.repository }));
-const stacks = Object.fromEntries(ENVIRONMENT_NAMES.map((n) => [n, synthEnv(n)])) as Record<(typeof ENVIRONMENT_NAMES)[number], TfJson>;
+const stacks = Object.fromEntries(ENVIRONMENT_NAMES.map((n) => [n, synthEnv(n)])) as Record<string, TfJson>;
 const first = (v: unknown) => (Array.isArray(v) ? v[0] : v) as Record<string, unknown>;
 
 describe.each(ENVIRONMENT_NAMES)('platform-%s', (name) => {
@@ -139,12 +140,13 @@ describe('GitHub Actions wiring', () => {
   describe.each(ENVIRONMENT_NAMES)('platform-%s', (name) => {
     const tf = stacks[name];
     const env = config.environments[name];
-    const deploy = `id-github-deploy-${name}`;
+    const [app] = env.applications;
+    const deploy = `id-github-deploy-${name}-${app.name}`;
     const plan = `id-github-plan-${name}`;
 
     test('looks the deploy and plan identities up in the state resource group; it creates and federates none', () => {
       // Its only identity is the application pods' workload identity, federated with the cluster, not with GitHub.
-      expect(Object.values(resources(tf, 'azurerm_user_assigned_identity')).map((i) => i.name)).toEqual([`id-${env.app.releaseName}-${name}`]);
+      expect(Object.values(resources(tf, 'azurerm_user_assigned_identity')).map((i) => i.name)).toEqual([`id-${app.name}-${name}`]);
       for (const c of Object.values(resources(tf, 'azurerm_federated_identity_credential'))) expect(c.issuer).not.toBe('https://token.actions.githubusercontent.com');
       const lookups = Object.values(tf.data?.azurerm_user_assigned_identity ?? {});
       expect(lookups.map((l) => [l.name, l.resource_group_name]).sort()).toEqual([[deploy, config.state.resourceGroupName], [plan, config.state.resourceGroupName]]);
@@ -160,7 +162,7 @@ describe('GitHub Actions wiring', () => {
           { role: 'AcrPull', scope: registryId, principal: kubelet },
           { role: 'AcrPush', scope: registryId, principal: identityRef(tf, deploy, 'principal_id') },
           { role: 'Azure Kubernetes Service Cluster User Role', scope: clusterId, principal: identityRef(tf, deploy, 'principal_id') },
-          { role: 'Azure Kubernetes Service RBAC Writer', scope: `${clusterId}/namespaces/${env.app.namespace}`, principal: identityRef(tf, deploy, 'principal_id') },
+          { role: 'Azure Kubernetes Service RBAC Writer', scope: `${clusterId}/namespaces/${app.namespace}`, principal: identityRef(tf, deploy, 'principal_id') },
           { role: 'Reader', scope: RG_ID, principal: identityRef(tf, plan, 'principal_id') },
           { role: 'Azure Kubernetes Service Cluster User Role', scope: clusterId, principal: identityRef(tf, plan, 'principal_id') },
         ]),
@@ -191,15 +193,15 @@ describe('GitHub Actions wiring', () => {
 
     test('the GitHub environment receives the variables the workflows read', () => {
       const variables = Object.values(resources(tf, 'github_actions_environment_variable'));
-      for (const v of variables) expect(v).toMatchObject({ repository: REPO.split('/')[1], environment: env.github.environment });
+      for (const v of variables) expect(v).toMatchObject({ repository: REPO.split('/')[1], environment: app.githubEnvironment });
       const vars = Object.fromEntries(variables.map((v) => [v.variable_name, v.value]));
       expect(vars).toEqual({
         ACR_NAME: ref(tf, 'azurerm_container_registry', 'name'),
         ACR_LOGIN_SERVER: ref(tf, 'azurerm_container_registry', 'login_server'),
         AKS_CLUSTER: ref(tf, 'azurerm_kubernetes_cluster', 'name'),
         RESOURCE_GROUP: '${data.azurerm_resource_group.resource-group.name}',
-        NAMESPACE: env.app.namespace,
-        IMAGE_NAME: env.app.imageName,
+        NAMESPACE: app.namespace,
+        IMAGE_NAME: app.imageName,
       });
     });
 
@@ -209,7 +211,7 @@ describe('GitHub Actions wiring', () => {
 
     test('outputs both client IDs', () => {
       expect(tf.output).toMatchObject({
-        github_deploy_client_id: { value: identityRef(tf, deploy, 'client_id') },
+        [`application_${app.name.replace(/-/g, '_')}_deploy_client_id`]: { value: identityRef(tf, deploy, 'client_id') },
         github_plan_client_id: { value: identityRef(tf, plan, 'client_id') },
       });
     });

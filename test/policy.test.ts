@@ -226,8 +226,10 @@ describe('one source of waivers, for the synth-time policy and for Checkov', () 
     for (const [name, env] of Object.entries(config.environments)) {
       const own = env.waivers.map(({ rule, reason }) => ({ rule, reason }));
       expect(byTarget.get(`platform-${name}`)).toEqual([...kit('platform'), ...own]);
-      expect(byTarget.get(`workload-${name}`)).toEqual([...kit('workload'), ...own]);
-      expect(byTarget.get(`chart-${name}`)).toEqual([...kit('chart'), ...own]);
+      for (const app of env.applications) {
+        expect(byTarget.get(`workload-${name}-${app.name}`)).toEqual([...kit('workload'), ...own]);
+        expect(byTarget.get(`chart-${name}-${app.name}`)).toEqual([...kit('chart'), ...own]);
+      }
     }
   });
 

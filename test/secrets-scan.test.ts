@@ -214,7 +214,8 @@ describe('the synthesized stacks carry no credentials', () => {
   afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
   test('every stack was synthesized and scanned, with its assets', () => {
-    expect(stackNames).toEqual(expect.arrayContaining(['platform-dev', 'platform-staging', 'platform-prod', 'workload-dev', 'workload-staging', 'workload-prod']));
+    const expected = Object.values(config.environments).flatMap((e) => [`platform-${e.name}`, ...e.applications.map((a) => `workload-${e.name}-${a.name}`)]);
+    expect(stackNames.sort()).toEqual(['state-bootstrap', ...expected].sort());
     expect(filesScanned).toBeGreaterThan(stackNames.length);
   });
 

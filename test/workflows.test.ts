@@ -20,7 +20,7 @@ import { parse } from 'yaml';
 import { validateWorkflow } from '@action-validator/core';
 import { buildStacks } from '../stacks/app';
 import { parseCliArgs } from '../tools/plan-diff/cli';
-import { ENVIRONMENT_NAMES, EnvironmentName, config } from '../stacks/environments';
+import { EnvironmentName, config } from '../stacks/environments';
 import {
   StackJson,
   TrustedSubjectsByStack,
@@ -53,7 +53,12 @@ const INFRA_CLIENT_ID = 'AZURE_INFRA_CLIENT_ID';
 const INFRA_SECRETS = [INFRA_CLIENT_ID, 'AZURE_INFRA_TENANT_ID', 'AZURE_INFRA_SUBSCRIPTION_ID'];
 
 const repository = config.repository;
+// The workflows deploy the shipped configuration: its environments, each with its one application.
+const ENVIRONMENT_NAMES = Object.keys(config.environments);
 const githubEnv = (name: EnvironmentName) => config.environments[name].github.environment;
+const workloadOf = (name: EnvironmentName) => `workload-${name}-${config.environments[name].applications[0].name}`;
+/** The environment a synthesized stack belongs to: platform-<env>, or workload-<env>-<app> of a configured application. */
+const environmentOfStack = (stack: string) => ENVIRONMENT_NAMES.find((e) => stack === `platform-${e}` || config.environments[e].applications.some((a) => stack === `workload-${e}-${a.name}`));
 /** The environment config a GitHub environment name belongs to. */
 const envByGithubName = (githubName: string) => ENVIRONMENT_NAMES.find((n) => githubEnv(n) === githubName);
 
@@ -111,7 +116,7 @@ describe('Azure sign-in matches the synthesized federated credentials', () => {
     for (const login of logins) {
       const name = envByGithubName(login.environment!)!;
       expect(login).toMatchObject({ stack: 'state-bootstrap', clientId: '${{ secrets.AZURE_CLIENT_ID }}', subjects: [`repo:${repository}:environment:${githubEnv(name)}`] });
-      expect(login.identity).toMatch(new RegExp(`^azurerm_user_assigned_identity\\.deploy-${name}_`));
+      expect(login.identity).toMatch(new RegExp(`^azurerm_user_assigned_identity\\.deploy-${name}-${config.environments[name].applications[0].name}_`));
       const identity = trust[login.stack!].identities.find((i) => i.address === login.identity)!;
       expect(identity.subjects).toEqual(login.subjects);
     }
@@ -264,13 +269,14 @@ describe('Azure sign-in matches the synthesized federated credentials', () => {
     });
   });
 
-  test('only GitHub-issued credentials count: state-bootstrap holds every GitHub-federated identity, three per environment', () => {
+  test('only GitHub-issued credentials count: state-bootstrap holds every GitHub-federated identity, per environment and application', () => {
     for (const [name, t] of Object.entries(trust)) if (name !== 'state-bootstrap') expect(t.identities).toEqual([]);
     const identities = trust['state-bootstrap'].identities;
     for (const name of ENVIRONMENT_NAMES) {
       const of = (who: string) => identities.find((i) => i.address.startsWith(`azurerm_user_assigned_identity.${who}-${name}_`))?.subjects;
       expect(of('infra')).toEqual([`repo:${repository}:environment:${githubEnv(name)}`]);
-      expect(of('deploy')).toEqual([`repo:${repository}:environment:${githubEnv(name)}`]);
+      const deployOf = (app: string) => identities.find((i) => i.address.startsWith(`azurerm_user_assigned_identity.deploy-${name}-${app}_`))?.subjects;
+      for (const app of config.environments[name].applications) expect(deployOf(app.name)).toEqual([`repo:${repository}:environment:${app.githubEnvironment}`]);
       expect(of('plan')).toEqual([`repo:${repository}:pull_request`]);
     }
     expect(identities.flatMap((i) => i.subjects).every((s) => s.startsWith(`repo:${repository}:`))).toBe(true);
@@ -477,7 +483,7 @@ describe('commands match the synthesized app', () => {
         ];
         for (const stack of named) {
           if (!(stack in stacks)) problems.push(`${w.file}: ${run.label}: no stack ${stack} in the synthesized app`);
-          const env = /^(?:platform|workload)-(.+)$/.exec(stack)?.[1] as EnvironmentName | undefined;
+          const env = environmentOfStack(stack);
           const declared = environmentOf(run.job);
           if (declared !== undefined && (env === undefined || githubEnv(env) !== declared)) problems.push(`${w.file}: ${run.label}: deploys ${stack} from environment ${declared}`);
         }
@@ -496,9 +502,9 @@ describe('commands match the synthesized app', () => {
       const pushIndex = steps.findIndex((s) => s.run?.includes('docker push') === true);
       const deployStep = steps[deployIndex];
       expect(String(deployStep.run).trim()).toBe(
-        `npx cdktf deploy workload-${name} --auto-approve --ignore-missing-stack-dependencies --var "image_tag=$IMAGE_TAG" --var "image_digest=$IMAGE_DIGEST"`,
+        `npx cdktf deploy ${workloadOf(name)} --auto-approve --ignore-missing-stack-dependencies --var "image_tag=$IMAGE_TAG" --var "image_digest=$IMAGE_DIGEST"`,
       );
-      expect(Object.keys(stacks[`workload-${name}`].variable ?? {})).toEqual(expect.arrayContaining(['image_tag', 'image_digest']));
+      expect(Object.keys(stacks[workloadOf(name)].variable ?? {})).toEqual(expect.arrayContaining(['image_tag', 'image_digest']));
       // The digest comes from this job's push step, which runs before the deploy and writes it after `docker push`.
       expect(steps[pushIndex].id).toBe('push');
       expect(pushIndex).toBeLessThan(deployIndex);
@@ -604,7 +610,7 @@ describe('commands match the synthesized app', () => {
       // first run, before platform-<env> writes them).
       expect(step.env).toEqual({
         PLATFORM_DIR: `cdktf.out/stacks/platform-${name}`,
-        WORKLOAD_JSON: `cdktf.out/stacks/workload-${name}/cdk.tf.json`,
+        MANIFEST: 'cdktf.out/manifest.json',
         KUBECONFIG: '${{ runner.temp }}/kubeconfig',
       });
       expect(JSON.stringify(step)).not.toMatch(/vars\./);
@@ -812,11 +818,10 @@ describe('workflow scripts, run against stubbed CLIs', () => {
     stub('az');
     stub('kubelogin');
     stub('kubectl', 'if [[ "$1" == create ]]; then printf "kind: Namespace\\nmetadata:\\n  name: %s\\n" "$3"; else cat >> "$(dirname "$0")/../applied.yaml"; fi');
-    const workloadJson = path.join(outdir, 'stacks', `workload-${name}`, 'cdk.tf.json');
-    const env = { PLATFORM_DIR: path.join(outdir, 'stacks', `platform-${name}`), WORKLOAD_JSON: workloadJson, KUBECONFIG: path.join(dir, 'kubeconfig') };
+    const env = { PLATFORM_DIR: path.join(outdir, 'stacks', `platform-${name}`), MANIFEST: path.join(outdir, 'manifest.json'), KUBECONFIG: path.join(dir, 'kubeconfig') };
     const result = runStep(step, env);
     expect(result.status).toBe(0);
-    const namespace = config.environments[name].app.namespace;
+    const namespace = config.environments[name].applications[0].namespace;
     const log = calls();
     expect(log.slice(0, 3)).toEqual([
       `terraform -chdir=${env.PLATFORM_DIR} output -raw cluster_id`,
@@ -829,10 +834,13 @@ describe('workflow scripts, run against stubbed CLIs', () => {
 
     // A namespace that is not a literal name (say, a reference) stops the step before it touches the cluster.
     fs.rmSync(path.join(dir, 'calls.log'));
+    const broken = path.join(dir, 'broken-out');
+    fs.cpSync(outdir, broken, { recursive: true });
+    const workloadJson = path.join(broken, 'stacks', workloadOf(name), 'cdk.tf.json');
     const tf = JSON.parse(fs.readFileSync(workloadJson, 'utf8')) as { resource: { helm_release: Record<string, { namespace: string }> } };
     for (const release of Object.values(tf.resource.helm_release)) release.namespace = '${kubernetes_namespace.app.metadata[0].name}';
-    fs.writeFileSync(path.join(dir, 'workload.json'), JSON.stringify(tf));
-    const bad = runStep(step, { ...env, WORKLOAD_JSON: path.join(dir, 'workload.json') });
+    fs.writeFileSync(workloadJson, JSON.stringify(tf));
+    const bad = runStep(step, { ...env, MANIFEST: path.join(broken, 'manifest.json') });
     expect(bad.status).not.toBe(0);
     expect(bad.stdout).toMatch(/::error::not a Kubernetes namespace name/);
     expect(calls().filter((c) => !c.startsWith('terraform '))).toEqual([]);

@@ -6,7 +6,7 @@ import Ajv from 'ajv';
 import { App } from 'cdktf';
 import { parse } from 'yaml';
 import { buildStacks } from '../stacks/app';
-import { ENVIRONMENT_NAMES, EnvironmentName, config as shipped } from '../stacks/environments';
+import { EnvironmentName, config as shipped } from '../stacks/environments';
 import { TfJson, config, only, resources } from './helpers';
 
 const ROOT = join(__dirname, '..');
@@ -41,24 +41,28 @@ function remoteOutput(env: EnvironmentName, platformAddress: string): string {
 }
 const address = (tf: TfJson, type: string, match: (r: Record<string, unknown>) => boolean = () => true) =>
   `${type}.${Object.entries(resources(tf, type)).find(([, r]) => match(r))?.[0]}`;
-const releaseValues = (env: EnvironmentName) => parse((only(stack(`workload-${env}`), 'helm_release').values as string[])[0]);
+const ENVIRONMENT_NAMES = Object.keys(config.environments);
+/** `workload-<env>-<app>` of the environment's (first) application, in a configuration. */
+const workloadOf = (env: EnvironmentName, cfg = config) => `workload-${env}-${cfg.environments[env].applications[0].name}`;
+const releaseValues = (env: EnvironmentName) => parse((only(stack(workloadOf(env)), 'helm_release').values as string[])[0]);
 
 describe.each(ENVIRONMENT_NAMES)('workload-%s', (env) => {
   const e = config.environments[env];
+  const a = e.applications[0];
 
   test('matches the committed snapshot', () => {
-    expect(read(shippedOutdir, `workload-${env}`)).toMatchSnapshot();
+    expect(read(shippedOutdir, workloadOf(env, shipped))).toMatchSnapshot();
   });
 
   test('its own state key, next to the platform stack', () => {
-    expect((stack(`workload-${env}`).terraform as { backend: { azurerm: { key: string; container_name: string } } }).backend.azurerm).toMatchObject({
-      key: `workload-${env}.tfstate`,
+    expect((stack(workloadOf(env)).terraform as { backend: { azurerm: { key: string; container_name: string } } }).backend.azurerm).toMatchObject({
+      key: `${workloadOf(env)}.tfstate`,
       container_name: e.stateContainerName,
     });
   });
 
   test('reads the platform stack\'s state through a remote-state data source', () => {
-    expect(stack(`workload-${env}`).data?.terraform_remote_state?.[`cross-stack-reference-input-platform-${env}`]).toEqual({
+    expect(stack(workloadOf(env)).data?.terraform_remote_state?.[`cross-stack-reference-input-platform-${env}`]).toEqual({
       backend: 'azurerm',
       config: expect.objectContaining({ key: `platform-${env}.tfstate`, container_name: e.stateContainerName, use_azuread_auth: true }),
       workspace: '${terraform.workspace}',
@@ -67,7 +71,7 @@ describe.each(ENVIRONMENT_NAMES)('workload-%s', (env) => {
 
   test('the helm provider uses the cluster endpoint and CA from platform outputs, and kubelogin for tokens', () => {
     const cluster = address(stack(`platform-${env}`), 'azurerm_kubernetes_cluster');
-    expect(stack(`workload-${env}`).provider?.helm).toEqual([
+    expect(stack(workloadOf(env)).provider?.helm).toEqual([
       {
         kubernetes: {
           host: `\${${remoteOutput(env, `${cluster}.kube_config[0].host`)}}`,
@@ -85,31 +89,31 @@ describe.each(ENVIRONMENT_NAMES)('workload-%s', (env) => {
   test('the release values, field by field', () => {
     const platform = stack(`platform-${env}`);
     const registry = address(platform, 'azurerm_container_registry');
-    const appIdentity = address(platform, 'azurerm_user_assigned_identity', (r) => r.name === `id-${e.app.releaseName}-${env}`);
+    const appIdentity = address(platform, 'azurerm_user_assigned_identity', (r) => r.name === `id-${a.name}-${env}`);
     expect(releaseValues(env)).toEqual({
-      replicaCount: e.app.replicaCount,
-      serviceAccount: { name: e.app.serviceAccountName, workloadIdentityClientId: `\${${remoteOutput(env, `${appIdentity}.client_id`)}}` },
-      resources: { requests: { ...e.app.resources.requests }, limits: { ...e.app.resources.limits } },
-      autoscaling: { enabled: true, ...e.app.autoscaling },
-      podDisruptionBudget: { ...e.app.podDisruptionBudget },
-      image: { repository: `\${${remoteOutput(env, `${registry}.login_server`)}}/${e.app.imageName}`, tag: '${var.image_tag}', digest: '${var.image_digest}' },
+      replicaCount: a.replicaCount,
+      serviceAccount: { name: a.serviceAccountName, workloadIdentityClientId: `\${${remoteOutput(env, `${appIdentity}.client_id`)}}` },
+      resources: { requests: { ...a.resources.requests }, limits: { ...a.resources.limits } },
+      autoscaling: { enabled: true, ...a.autoscaling },
+      podDisruptionBudget: { ...a.podDisruptionBudget },
+      image: { repository: `\${${remoteOutput(env, `${registry}.login_server`)}}/${a.imageName}`, tag: '${var.image_tag}', digest: '${var.image_digest}' },
     });
   });
 
   test('the release does not create its namespace: the deploy identity may not, the infrastructure workflow does', () => {
-    expect(only(stack(`workload-${env}`), 'helm_release').create_namespace).toBe(false);
+    expect(only(stack(workloadOf(env)), 'helm_release').create_namespace).toBe(false);
   });
 
   test('the release namespace is the one the deploy identity may write to', () => {
     const writer = Object.values(resources(stack(`platform-${env}`), 'azurerm_role_assignment')).find((a) => a.role_definition_name === 'Azure Kubernetes Service RBAC Writer');
-    expect(String(writer?.scope)).toMatch(new RegExp(`/namespaces/${only(stack(`workload-${env}`), 'helm_release').namespace}$`));
+    expect(String(writer?.scope)).toMatch(new RegExp(`/namespaces/${only(stack(workloadOf(env)), 'helm_release').namespace}$`));
   });
 
   test('the app identity trusts the release ServiceAccount on the cluster issuer', () => {
     const platform = stack(`platform-${env}`);
     const cred = Object.values(resources(platform, 'azurerm_federated_identity_credential')).find((c) => String(c.subject).startsWith('system:serviceaccount:'));
     expect(cred).toMatchObject({
-      subject: `system:serviceaccount:${e.app.namespace}:${e.app.serviceAccountName}`,
+      subject: `system:serviceaccount:${a.namespace}:${a.serviceAccountName}`,
       issuer: `\${${address(platform, 'azurerm_kubernetes_cluster')}.oidc_issuer_url}`,
     });
   });
@@ -132,11 +136,11 @@ describe.each(ENVIRONMENT_NAMES)('workload-%s', (env) => {
 
 test('workload-<env> is declared to depend on platform-<env>, so cdktf deploys platform first', () => {
   const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as { stacks: Record<string, { dependencies: string[] }> };
-  for (const env of ENVIRONMENT_NAMES) expect(manifest.stacks[`workload-${env}`].dependencies).toEqual([`platform-${env}`]);
+  for (const env of ENVIRONMENT_NAMES) expect(manifest.stacks[workloadOf(env)].dependencies).toEqual([`platform-${env}`]);
 });
 
 test('image_tag is a required Terraform variable whose validation refuses latest and empty tags', () => {
-  const variable = stack('workload-prod').variable?.image_tag as { type: string; nullable: boolean; default?: unknown; validation: Array<{ condition: string }> };
+  const variable = stack(workloadOf('prod')).variable?.image_tag as { type: string; nullable: boolean; default?: unknown; validation: Array<{ condition: string }> };
   expect(variable).toMatchObject({ type: 'string', nullable: false });
   expect(variable.default).toBeUndefined();
   expect(variable.validation[0].condition).toBe('${can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.image_tag)) && lower(var.image_tag) != "latest"}');
@@ -144,7 +148,7 @@ test('image_tag is a required Terraform variable whose validation refuses latest
 
 test('image_digest is a required Terraform variable whose validation accepts only sha256:<64 hex>, the AppRelease rule', () => {
   for (const env of ENVIRONMENT_NAMES) {
-    const variable = stack(`workload-${env}`).variable?.image_digest as { type: string; nullable: boolean; default?: unknown; validation: Array<{ condition: string; error_message: string }> };
+    const variable = stack(workloadOf(env)).variable?.image_digest as { type: string; nullable: boolean; default?: unknown; validation: Array<{ condition: string; error_message: string }> };
     expect(variable).toMatchObject({ type: 'string', nullable: false });
     expect(variable.default).toBeUndefined();
     expect(variable.validation).toEqual([{
@@ -158,7 +162,7 @@ const terraform = spawnSync('terraform', ['version'], { encoding: 'utf8' }).stat
 (terraform ? test : test.skip)('Terraform itself enforces the image_tag and image_digest validations (terraform plan on the variables alone, offline)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tfvar-'));
   try {
-    const { image_tag, image_digest } = stack('workload-prod').variable ?? {};
+    const { image_tag, image_digest } = stack(workloadOf('prod')).variable ?? {};
     writeFileSync(join(dir, 'main.tf.json'), JSON.stringify({ variable: { image_tag, image_digest }, output: { image: { value: '${var.image_tag}@${var.image_digest}' } } }));
     const tf = (...args: string[]) => spawnSync('terraform', args, { cwd: dir, encoding: 'utf8', env: { ...process.env, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1' } });
     expect(tf('init', '-input=false', '-backend=false').status).toBe(0);

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Creates the application's namespace on an environment's cluster, idempotently, as the infrastructure deployer
-# (which holds AKS RBAC Cluster Admin; the app deploy identity may only write inside the namespace).
+# Creates the applications' namespaces on an environment's cluster, idempotently, as the infrastructure deployer
+# (which holds AKS RBAC Cluster Admin; an app deploy identity may only write inside its namespace).
 # Runs in infra-deploy.yml right after `cdktf deploy platform-<env>`, in the same job and the same sign-in.
 # Names come from what the job just applied and synthesized, never from `vars` (read at job start, so empty on the
-# first run): the cluster from the platform stack's `cluster_id` output, the namespace from the workload stack's
-# helm_release. Env: PLATFORM_DIR (cdktf.out/stacks/platform-<env>), WORKLOAD_JSON (.../workload-<env>/cdk.tf.json),
-# KUBECONFIG (a file in the runner's temp folder). Needs terraform, az, kubelogin, kubectl and jq on PATH.
+# first run): the cluster from the platform stack's `cluster_id` output, the namespaces from the helm_release of
+# every workload stack that depends on the platform stack (cdktf.out/manifest.json: one per application).
+# Env: PLATFORM_DIR (cdktf.out/stacks/platform-<env>), MANIFEST (cdktf.out/manifest.json), KUBECONFIG (a file in the
+# runner's temp folder). Needs terraform, az, kubelogin, kubectl and jq on PATH.
 set -euo pipefail
 cluster_id="$(terraform -chdir="$PLATFORM_DIR" output -raw cluster_id)"
 id_pattern='^/subscriptions/[^/]+/resource[Gg]roups/([^/]+)/providers/Microsoft\.ContainerService/managed[Cc]lusters/([^/]+)$'
@@ -15,9 +16,17 @@ if [[ ! "$cluster_id" =~ $id_pattern ]]; then
 fi
 RESOURCE_GROUP="${BASH_REMATCH[1]}"
 AKS_CLUSTER="${BASH_REMATCH[2]}"
-namespace_list="$(jq -r '[(.resource.helm_release // {})[].namespace] | unique | .[]' "$WORKLOAD_JSON")"
+platform_stack="$(basename "$PLATFORM_DIR")"
+manifest_dir="$(dirname "$MANIFEST")"
+mapfile -t workload_files < <(jq -r --arg p "$platform_stack" \
+  '.stacks[] | select((.dependencies // []) | index($p)) | .synthesizedStackPath' "$MANIFEST")
+if [[ ${#workload_files[@]} -eq 0 || -z "${workload_files[0]}" ]]; then
+  echo "::error::no workload stack depends on $platform_stack in $MANIFEST"
+  exit 1
+fi
+namespace_list="$(for f in "${workload_files[@]}"; do jq -r '(.resource.helm_release // {})[].namespace' "$manifest_dir/$f"; done | sort -u)"
 if [[ -z "$namespace_list" ]]; then
-  echo "::error::no helm_release namespace in $WORKLOAD_JSON"
+  echo "::error::no helm_release namespace in the workload stacks of $platform_stack"
   exit 1
 fi
 mapfile -t namespaces <<< "$namespace_list"

@@ -1,0 +1,53 @@
+import { AzurermBackend, TerraformStack } from 'cdktf';
+import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
+import { GithubProvider } from '@cdktf/provider-github/lib/provider';
+import { repositoryOwner } from '../constructs/github';
+import type { EnvironmentConfig, StateConfig } from './environments';
+
+/** What every environment stack is built from. */
+export interface EnvironmentStackProps {
+  readonly env: EnvironmentConfig;
+  readonly state: StateConfig;
+  /** The GitHub repository whose workflows deploy, `owner/name`. */
+  readonly repository: string;
+}
+
+/** The backend every environment stack uses: azurerm, Entra ID auth, one state key per stack in the environment's container. */
+export function useAzureStateBackend(stack: TerraformStack, name: string, { env, state }: Pick<EnvironmentStackProps, 'env' | 'state'>): void {
+  new AzurermBackend(stack, {
+    subscriptionId: state.subscriptionId,
+    tenantId: state.tenantId,
+    resourceGroupName: state.resourceGroupName,
+    storageAccountName: state.storageAccountName,
+    containerName: env.stateContainerName,
+    key: `${name}.tfstate`,
+    useAzureadAuth: true,
+  });
+}
+
+/**
+ * The azurerm provider of an environment stack, in the environment's subscription. Deployers hold no
+ * subscription-wide right, so it registers no resource provider: state-bootstrap registered them.
+ */
+export function useAzurermProvider(stack: TerraformStack, env: EnvironmentConfig): AzurermProvider {
+  return new AzurermProvider(stack, 'azurerm', {
+    features: [{}],
+    subscriptionId: env.subscriptionId,
+    tenantId: env.tenantId,
+    storageUseAzuread: true,
+    resourceProviderRegistrations: 'none',
+  });
+}
+
+/** An aliased provider for the state subscription, where the GitHub Actions identities live; undefined when it is the environment's own. */
+export function useStateSubscriptionProvider(stack: TerraformStack, { env, state }: Pick<EnvironmentStackProps, 'env' | 'state'>): AzurermProvider | undefined {
+  if (state.subscriptionId === env.subscriptionId) return undefined;
+  return new AzurermProvider(stack, 'azurerm-state', {
+    alias: 'state', features: [{}], subscriptionId: state.subscriptionId, tenantId: state.tenantId, resourceProviderRegistrations: 'none',
+  });
+}
+
+/** The github provider every stack that writes to GitHub uses: the owner from config; the token from GITHUB_TOKEN at deploy time, never from code. */
+export function useGithubProvider(stack: TerraformStack, repository: string): void {
+  new GithubProvider(stack, 'github', { owner: repositoryOwner(repository) });
+}

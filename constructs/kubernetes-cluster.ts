@@ -1,7 +1,7 @@
 import { TerraformProvider } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import { DataAzurermKubernetesCluster } from '@cdktf/provider-azurerm/lib/data-azurerm-kubernetes-cluster';
-import { KubernetesCluster as AzurermKubernetesCluster } from '@cdktf/provider-azurerm/lib/kubernetes-cluster';
+import { KubernetesCluster as AzurermKubernetesCluster, KubernetesClusterConfig } from '@cdktf/provider-azurerm/lib/kubernetes-cluster';
 import { KubernetesClusterNodePool } from '@cdktf/provider-azurerm/lib/kubernetes-cluster-node-pool';
 import { MonitorDataCollectionRule } from '@cdktf/provider-azurerm/lib/monitor-data-collection-rule';
 import { MonitorDataCollectionRuleAssociation } from '@cdktf/provider-azurerm/lib/monitor-data-collection-rule-association';
@@ -358,90 +358,15 @@ export class KubernetesCluster extends ClusterBase {
   constructor(scope: Construct, id: string, props: KubernetesClusterProps) {
     super(scope, id);
     throwIfInvalid(`cluster "${this.node.path}"`, validateCluster(props));
-
-    const policy = props.networkPolicy ?? 'cilium';
-    const tags = props.tags ? { ...props.tags } : undefined;
-    const system = props.systemNodePool;
-    const ranges = props.authorizedIpRanges ?? [];
-
-    this.resource = new AzurermKubernetesCluster(this, 'resource', {
-      name: props.name,
-      resourceGroupName: props.resourceGroupName,
-      location: props.location,
-      dnsPrefix: props.dnsPrefix ?? defaultDnsPrefix(props.name),
-      kubernetesVersion: props.kubernetesVersion,
-      skuTier: props.skuTier ?? 'Standard',
-      automaticUpgradeChannel: props.automaticUpgradeChannel ?? 'patch',
-      nodeOsUpgradeChannel: props.nodeOsUpgradeChannel ?? 'NodeImage',
-      identity: { type: 'SystemAssigned' },
-      oidcIssuerEnabled: true,
-      workloadIdentityEnabled: true,
-      localAccountDisabled: true,
-      roleBasedAccessControlEnabled: true,
-      azureActiveDirectoryRoleBasedAccessControl: {
-        azureRbacEnabled: true,
-        adminGroupObjectIds: [...props.adminGroupObjectIds],
-        tenantId: props.tenantId,
-      },
-      privateClusterEnabled: props.privateClusterEnabled ?? false,
-      apiServerAccessProfile: ranges.length > 0 ? { authorizedIpRanges: [...ranges] } : undefined,
-      networkProfile: {
-        networkPlugin: 'azure',
-        networkPluginMode: 'overlay',
-        networkPolicy: policy,
-        networkDataPlane: policy === 'cilium' ? 'cilium' : 'azure',
-        loadBalancerSku: 'standard',
-        outboundType: 'loadBalancer',
-      },
-      defaultNodePool: { ...poolSettings(system), onlyCriticalAddonsEnabled: true, tags },
-      azurePolicyEnabled: props.azurePolicyEnabled ?? true,
-      keyVaultSecretsProvider: { secretRotationEnabled: true, secretRotationInterval: '2m' },
-      imageCleanerEnabled: true,
-      imageCleanerIntervalHours: props.imageCleanerIntervalHours ?? 48,
-      omsAgent: props.logAnalyticsWorkspaceId
-        ? { logAnalyticsWorkspaceId: props.logAnalyticsWorkspaceId, msiAuthForMonitoringEnabled: true }
-        : undefined,
-      tags,
-      lifecycle: props.preventDestroy ? { preventDestroy: true } : undefined,
-    });
-
-    const pools: Record<string, KubernetesClusterNodePool> = {};
-    for (const pool of props.userNodePools ?? []) {
-      pools[pool.name] = new KubernetesClusterNodePool(this, `pool-${pool.name}`, {
-        ...poolSettings(pool),
-        kubernetesClusterId: this.resource.id,
-        mode: 'User',
-        nodeTaints: pool.nodeTaints ? [...pool.nodeTaints] : undefined,
-        tags,
-      });
-    }
-    this.userNodePools = pools;
-
-    if (props.logAnalyticsWorkspaceId) {
-      this.dataCollectionRule = new MonitorDataCollectionRule(this, 'container-insights', {
-        name: `MSCI-${props.location}-${props.name}`.slice(0, 64),
-        resourceGroupName: props.resourceGroupName,
-        location: props.location,
-        description: 'Container insights data collection for the AKS cluster',
-        destinations: { logAnalytics: [{ name: 'ciworkspace', workspaceResourceId: props.logAnalyticsWorkspaceId }] },
-        dataFlow: [{ streams: [...CONTAINER_INSIGHTS_STREAMS], destinations: ['ciworkspace'] }],
-        dataSources: {
-          extension: [{
-            name: 'ContainerInsightsExtension',
-            extensionName: 'ContainerInsights',
-            streams: [...CONTAINER_INSIGHTS_STREAMS],
-            extensionJson: JSON.stringify({ dataCollectionSettings: { interval: '1m', namespaceFilteringMode: 'Off', enableContainerLogV2: true } }),
-          }],
-        },
-        tags,
-      });
-      new MonitorDataCollectionRuleAssociation(this, 'container-insights-association', {
-        name: 'ContainerInsightsExtension',
-        targetResourceId: this.resource.id,
-        dataCollectionRuleId: this.dataCollectionRule.id,
-        description: 'Sends Container insights data to the workspace; deleting it stops data collection for this cluster.',
-      });
-    }
+    this.resource = new AzurermKubernetesCluster(this, 'resource', clusterConfig(props));
+    this.userNodePools = Object.fromEntries((props.userNodePools ?? []).map((pool) => [pool.name, new KubernetesClusterNodePool(this, `pool-${pool.name}`, {
+      ...poolSettings(pool),
+      kubernetesClusterId: this.resource.id,
+      mode: 'User',
+      nodeTaints: pool.nodeTaints ? [...pool.nodeTaints] : undefined,
+      tags: props.tags ? { ...props.tags } : undefined,
+    })]));
+    if (props.logAnalyticsWorkspaceId) this.dataCollectionRule = this.addContainerInsights(props, props.logAnalyticsWorkspaceId);
 
     this.id = this.resource.id;
     this.name = this.resource.name;
@@ -451,6 +376,88 @@ export class KubernetesCluster extends ClusterBase {
     this.host = this.resource.kubeConfig.get(0).host;
     this.clusterCaCertificate = this.resource.kubeConfig.get(0).clusterCaCertificate;
   }
+
+  /**
+   * The data collection rule and its association that the Azure Monitor agent needs with managed-identity auth;
+   * without them the agent collects nothing.
+   */
+  private addContainerInsights(props: KubernetesClusterProps, workspaceId: string): MonitorDataCollectionRule {
+    const rule = new MonitorDataCollectionRule(this, 'container-insights', {
+      name: `MSCI-${props.location}-${props.name}`.slice(0, 64),
+      resourceGroupName: props.resourceGroupName,
+      location: props.location,
+      description: 'Container insights data collection for the AKS cluster',
+      destinations: { logAnalytics: [{ name: 'ciworkspace', workspaceResourceId: workspaceId }] },
+      dataFlow: [{ streams: [...CONTAINER_INSIGHTS_STREAMS], destinations: ['ciworkspace'] }],
+      dataSources: {
+        extension: [{
+          name: 'ContainerInsightsExtension',
+          extensionName: 'ContainerInsights',
+          streams: [...CONTAINER_INSIGHTS_STREAMS],
+          extensionJson: JSON.stringify({ dataCollectionSettings: { interval: '1m', namespaceFilteringMode: 'Off', enableContainerLogV2: true } }),
+        }],
+      },
+      tags: props.tags ? { ...props.tags } : undefined,
+    });
+    new MonitorDataCollectionRuleAssociation(this, 'container-insights-association', {
+      name: 'ContainerInsightsExtension',
+      targetResourceId: this.resource.id,
+      dataCollectionRuleId: rule.id,
+      description: 'Sends Container insights data to the workspace; deleting it stops data collection for this cluster.',
+    });
+    return rule;
+  }
+}
+
+/**
+ * The cluster's arguments: Entra ID with Azure RBAC and no local accounts, OIDC issuer and workload identity, Azure CNI
+ * overlay with the network policy engine, a system pool for critical add-ons only, automatic patch and node-image
+ * upgrades, Azure Policy, secrets-store rotation, the image cleaner, and the monitoring agent when a workspace is given.
+ */
+function clusterConfig(props: KubernetesClusterProps): KubernetesClusterConfig {
+  const policy = props.networkPolicy ?? 'cilium';
+  const tags = props.tags ? { ...props.tags } : undefined;
+  const ranges = props.authorizedIpRanges ?? [];
+  return {
+    name: props.name,
+    resourceGroupName: props.resourceGroupName,
+    location: props.location,
+    dnsPrefix: props.dnsPrefix ?? defaultDnsPrefix(props.name),
+    kubernetesVersion: props.kubernetesVersion,
+    skuTier: props.skuTier ?? 'Standard',
+    automaticUpgradeChannel: props.automaticUpgradeChannel ?? 'patch',
+    nodeOsUpgradeChannel: props.nodeOsUpgradeChannel ?? 'NodeImage',
+    identity: { type: 'SystemAssigned' },
+    oidcIssuerEnabled: true,
+    workloadIdentityEnabled: true,
+    localAccountDisabled: true,
+    roleBasedAccessControlEnabled: true,
+    azureActiveDirectoryRoleBasedAccessControl: {
+      azureRbacEnabled: true,
+      adminGroupObjectIds: [...props.adminGroupObjectIds],
+      tenantId: props.tenantId,
+    },
+    privateClusterEnabled: props.privateClusterEnabled ?? false,
+    apiServerAccessProfile: ranges.length > 0 ? { authorizedIpRanges: [...ranges] } : undefined,
+    networkProfile: {
+      networkPlugin: 'azure',
+      networkPluginMode: 'overlay',
+      networkPolicy: policy,
+      networkDataPlane: policy === 'cilium' ? 'cilium' : 'azure',
+      loadBalancerSku: 'standard',
+      outboundType: 'loadBalancer',
+    },
+    defaultNodePool: { ...poolSettings(props.systemNodePool), onlyCriticalAddonsEnabled: true, tags },
+    azurePolicyEnabled: props.azurePolicyEnabled ?? true,
+    keyVaultSecretsProvider: { secretRotationEnabled: true, secretRotationInterval: '2m' },
+    imageCleanerEnabled: true,
+    imageCleanerIntervalHours: props.imageCleanerIntervalHours ?? 48,
+    omsAgent: props.logAnalyticsWorkspaceId
+      ? { logAnalyticsWorkspaceId: props.logAnalyticsWorkspaceId, msiAuthForMonitoringEnabled: true }
+      : undefined,
+    tags,
+    lifecycle: props.preventDestroy ? { preventDestroy: true } : undefined,
+  };
 }
 
 /** The problems with a Kubernetes namespace name, reported under `field`. Pure. */

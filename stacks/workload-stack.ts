@@ -45,30 +45,7 @@ export class WorkloadStack extends TerraformStack {
     const { app, cluster } = props;
     useAzureStateBackend(this, name, props);
 
-    this.imageTag = new TerraformVariable(this, 'image_tag', {
-      type: 'string',
-      description: 'Image tag to deploy: the git SHA the app workflow built and pushed. Never "latest".',
-      nullable: false,
-      validation: [
-        {
-          // Terraform's regex is RE2 (no lookahead), so "latest" is refused by a separate comparison.
-          condition: `\${can(regex("${IMAGE_TAG_CHARS}", var.image_tag)) && lower(var.image_tag) != "latest"}`,
-          errorMessage: 'image_tag must be an immutable tag such as the git SHA: 1-128 letters, digits, underscores, dots or hyphens, never latest and never empty.',
-        },
-      ],
-    });
-
-    this.imageDigest = new TerraformVariable(this, 'image_digest', {
-      type: 'string',
-      description: 'Digest of the image the app workflow pushed to this environment\'s registry (sha256:<64 hex>, from docker inspect RepoDigests). The pods run repository@digest.',
-      nullable: false,
-      validation: [
-        {
-          condition: `\${can(regex("${IMAGE_DIGEST_PATTERN}", var.image_digest))}`,
-          errorMessage: 'image_digest must be the pushed image\'s digest: sha256: followed by 64 lowercase hex digits.',
-        },
-      ],
-    });
+    [this.imageTag, this.imageDigest] = imageVariables(this);
 
     new HelmProvider(this, 'helm', {
       kubernetes: {
@@ -97,4 +74,35 @@ export class WorkloadStack extends TerraformStack {
       createNamespace: false,
     });
   }
+}
+
+/**
+ * The two inputs of every deploy: the image tag (the git SHA, never latest) and the digest the workflow pushed,
+ * both required and validated by Terraform itself (RE2 patterns, shared with the constructs).
+ */
+function imageVariables(stack: TerraformStack): [TerraformVariable, TerraformVariable] {
+  const tag = new TerraformVariable(stack, 'image_tag', {
+    type: 'string',
+    description: 'Image tag to deploy: the git SHA the app workflow built and pushed. Never "latest".',
+    nullable: false,
+    validation: [
+      {
+        // Terraform's regex is RE2 (no lookahead), so "latest" is refused by a separate comparison.
+        condition: `\${can(regex("${IMAGE_TAG_CHARS}", var.image_tag)) && lower(var.image_tag) != "latest"}`,
+        errorMessage: 'image_tag must be an immutable tag such as the git SHA: 1-128 letters, digits, underscores, dots or hyphens, never latest and never empty.',
+      },
+    ],
+  });
+  const digest = new TerraformVariable(stack, 'image_digest', {
+    type: 'string',
+    description: 'Digest of the image the app workflow pushed to this environment\'s registry (sha256:<64 hex>, from docker inspect RepoDigests). The pods run repository@digest.',
+    nullable: false,
+    validation: [
+      {
+        condition: `\${can(regex("${IMAGE_DIGEST_PATTERN}", var.image_digest))}`,
+        errorMessage: 'image_digest must be the pushed image\'s digest: sha256: followed by 64 lowercase hex digits.',
+      },
+    ],
+  });
+  return [tag, digest];
 }

@@ -8,7 +8,7 @@ import { normalizeLocation } from './regions';
 import {
   IPV4_CIDR, IPV4_CIDR_ALLOWED, LOGIN_SERVER, LOGIN_SERVER_ALLOWED, REGISTRY_ID, REGISTRY_ID_ALLOWED, REGISTRY_NAME, REGISTRY_NAME_ALLOWED,
 } from './names';
-import { AzureResourceProps, GrantableResource } from './resource';
+import { AzureResourceProps, GrantableResource, ImportedName, checkIdAndName, validateLookupOf } from './resource';
 import { Problem, Problems, describe, isToken, throwIfInvalid } from './validation';
 
 export type RegistrySku = 'Basic' | 'Standard' | 'Premium';
@@ -111,6 +111,8 @@ export interface IContainerRegistry extends IConstruct {
   grantPull(principal: IPrincipal): RoleAssignment;
   /** Lets `principal` push and pull images: AcrPush at this registry's scope. The same grant twice returns the same assignment. */
   grantPush(principal: IPrincipal): RoleAssignment;
+  /** Lets `principal` delete images, tags and manifests (not pull them): AcrDelete at this registry's scope. The same grant twice returns the same assignment. */
+  grantDelete(principal: IPrincipal): RoleAssignment;
 }
 
 /** Which existing registry to import, looked up by name through a data source. */
@@ -133,24 +135,18 @@ export interface ContainerRegistryAttributes {
   readonly loginServer: string;
 }
 
+const REGISTRY: ImportedName = { pattern: REGISTRY_NAME, allowed: REGISTRY_NAME_ALLOWED, kind: 'registry' };
+
 /** Every problem with a registry lookup, each naming the field and saying what is allowed. Pure. */
 export function validateRegistryLookup(lookup: ContainerRegistryLookup): Problem[] {
-  const p = new Problems();
-  if (!p.object('props', lookup)) return p.list;
-  p.string('name', lookup.name, REGISTRY_NAME, REGISTRY_NAME_ALLOWED);
-  p.resourceGroup('resourceGroupName', lookup.resourceGroupName);
-  return p.list;
+  return validateLookupOf(lookup, REGISTRY);
 }
 
 /** Every problem with a registry's attributes, each naming the field and saying what is allowed. Pure. */
 export function validateRegistryAttributes(attributes: ContainerRegistryAttributes): Problem[] {
   const p = new Problems();
   if (!p.object('props', attributes)) return p.list;
-  const idOk = p.string('id', attributes.id, REGISTRY_ID, REGISTRY_ID_ALLOWED) && !isToken(attributes.id);
-  const nameOk = p.string('name', attributes.name, REGISTRY_NAME, REGISTRY_NAME_ALLOWED) && !isToken(attributes.name);
-  if (idOk && nameOk && attributes.id.slice(attributes.id.lastIndexOf('/') + 1).toLowerCase() !== attributes.name.toLowerCase()) {
-    p.add('name', `${describe(attributes.name)} is not the registry that id ${describe(attributes.id)} names`);
-  }
+  checkIdAndName(p, attributes, { pattern: REGISTRY_ID, allowed: REGISTRY_ID_ALLOWED }, REGISTRY);
   p.string('loginServer', attributes.loginServer, LOGIN_SERVER, LOGIN_SERVER_ALLOWED);
   return p.list;
 }
@@ -166,6 +162,10 @@ abstract class RegistryBase extends GrantableResource implements IContainerRegis
 
   public grantPush(principal: IPrincipal): RoleAssignment {
     return this.grant(principal, 'AcrPush');
+  }
+
+  public grantDelete(principal: IPrincipal): RoleAssignment {
+    return this.grant(principal, 'AcrDelete');
   }
 }
 

@@ -8,7 +8,7 @@ import { MonitorDataCollectionRuleAssociation } from '@cdktf/provider-azurerm/li
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { IContainerRegistry } from './container-registry';
 import { IPrincipal } from './principal';
-import { AzureResourceProps, GrantableResource } from './resource';
+import { AzureResourceProps, GrantableResource, ImportedName, checkIdAndName, validateLookupOf } from './resource';
 import {
   CLUSTER_ID, CLUSTER_ID_ALLOWED, CLUSTER_NAME, CLUSTER_NAME_ALLOWED, DNS_PREFIX, DNS_PREFIX_ALLOWED, GUID, GUID_ALLOWED, IPV4_CIDR, IPV4_CIDR_ALLOWED,
   KUBERNETES_VERSION, KUBERNETES_VERSION_ALLOWED, LOG_ANALYTICS_WORKSPACE_ID, LOG_ANALYTICS_WORKSPACE_ID_ALLOWED,
@@ -235,24 +235,18 @@ export interface KubernetesClusterAttributes {
   readonly kubeletIdentityObjectId: string;
 }
 
+const CLUSTER: ImportedName = { pattern: CLUSTER_NAME, allowed: CLUSTER_NAME_ALLOWED, kind: 'cluster' };
+
 /** Every problem with a cluster lookup, each naming the field and saying what is allowed. Pure. */
 export function validateClusterLookup(lookup: KubernetesClusterLookup): Problem[] {
-  const p = new Problems();
-  if (!p.object('props', lookup)) return p.list;
-  p.string('name', lookup.name, CLUSTER_NAME, CLUSTER_NAME_ALLOWED);
-  p.resourceGroup('resourceGroupName', lookup.resourceGroupName);
-  return p.list;
+  return validateLookupOf(lookup, CLUSTER);
 }
 
 /** Every problem with a cluster's attributes, each naming the field and saying what is allowed. Pure. */
 export function validateClusterAttributes(attributes: KubernetesClusterAttributes): Problem[] {
   const p = new Problems();
   if (!p.object('props', attributes)) return p.list;
-  const idOk = p.string('id', attributes.id, CLUSTER_ID, CLUSTER_ID_ALLOWED) && !isToken(attributes.id);
-  const nameOk = p.string('name', attributes.name, CLUSTER_NAME, CLUSTER_NAME_ALLOWED) && !isToken(attributes.name);
-  if (idOk && nameOk && attributes.id.slice(attributes.id.lastIndexOf('/') + 1).toLowerCase() !== attributes.name.toLowerCase()) {
-    p.add('name', `${describe(attributes.name)} is not the cluster that id ${describe(attributes.id)} names`);
-  }
+  checkIdAndName(p, attributes, { pattern: CLUSTER_ID, allowed: CLUSTER_ID_ALLOWED }, CLUSTER);
   p.string('oidcIssuerUrl', attributes.oidcIssuerUrl, OIDC_ISSUER_URL, OIDC_ISSUER_URL_ALLOWED);
   p.string('kubeletIdentityObjectId', attributes.kubeletIdentityObjectId, GUID, GUID_ALLOWED);
   return p.list;

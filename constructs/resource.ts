@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { IPrincipal, assignRole, grantId } from './principal';
+import { Problem, Problems, describe, isToken } from './validation';
 
 /** The props every construct that creates one Azure resource takes. */
 export interface AzureResourceProps {
@@ -46,4 +47,34 @@ export abstract class GrantableResource extends Construct {
     this.grants.set(id, assignment);
     return assignment;
   }
+}
+
+/** How an imported resource's name is checked: its pattern, what it allows in words, and what the resource is called. */
+export interface ImportedName {
+  readonly pattern: RegExp;
+  readonly allowed: string;
+  /** `registry`, `cluster`: for the message when an ID and a name disagree. */
+  readonly kind: string;
+}
+
+/** Every problem with a lookup of an existing resource by name and resource group. Pure. */
+export function validateLookupOf(lookup: { readonly name: string; readonly resourceGroupName: string }, name: ImportedName): Problem[] {
+  const p = new Problems();
+  if (!p.object('props', lookup)) return p.list;
+  p.string('name', lookup.name, name.pattern, name.allowed);
+  p.resourceGroup('resourceGroupName', lookup.resourceGroupName);
+  return p.list;
+}
+
+/**
+ * Checks an imported resource's `id` and `name` into `p`, and that the name is the ID's last segment. Returns the
+ * collector, for the attributes particular to the resource kind.
+ */
+export function checkIdAndName(p: Problems, attributes: { readonly id: string; readonly name: string }, id: { readonly pattern: RegExp; readonly allowed: string }, name: ImportedName): Problems {
+  const idOk = p.string('id', attributes.id, id.pattern, id.allowed) && !isToken(attributes.id);
+  const nameOk = p.string('name', attributes.name, name.pattern, name.allowed) && !isToken(attributes.name);
+  if (idOk && nameOk && attributes.id.slice(attributes.id.lastIndexOf('/') + 1).toLowerCase() !== attributes.name.toLowerCase()) {
+    p.add('name', `${describe(attributes.name)} is not the ${name.kind} that id ${describe(attributes.id)} names`);
+  }
+  return p;
 }

@@ -267,6 +267,11 @@ describe('plan-diff: gate', () => {
       'state-bootstrap',
       'workload-prod',
     ]);
+    // One workload stack per application: every one of a protected environment is protected, none of another.
+    expect([...protectedStacksFromEnvironments(['workload-prod-ai-app', 'workload-prod-search', 'workload-dev-ai-app', 'workload-pre-prod-x', 'platform-pre-prod'], { prod: true, dev: false, 'pre-prod': false })].sort()).toEqual([
+      'workload-prod-ai-app',
+      'workload-prod-search',
+    ]);
     expect(mergeProtection({ dev: true }, { dev: false, prod: true })).toEqual({ dev: true, prod: true });
     expect(protectionFromModule({ config: { environments: { dev: { protected: false }, prod: {} } } })).toEqual({ ok: true, protection: { dev: false, prod: true } });
     expect(protectionFromModule({}).ok).toBe(false);

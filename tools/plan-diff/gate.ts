@@ -63,12 +63,17 @@ export function parseAcknowledgments(text: string): Acknowledgment[] {
   });
 }
 
-/** `platform-<env>` / `workload-<env>` are protected when `<env>` is; `state-bootstrap` always is. */
+/**
+ * `platform-<env>` and every `workload-<env>-<app>` are protected when `<env>` is; `state-bootstrap` always is.
+ * Environment and application names may hold hyphens, so a workload stack counts as protected when any protected
+ * environment's prefix fits it (config validation keeps the derived names apart).
+ */
 export function protectedStacksFromEnvironments(stacks: Iterable<string>, protection: Readonly<Record<string, boolean>>): Set<string> {
   const result = new Set<string>();
+  const protectedEnvs = Object.entries(protection).filter(([, on]) => on).map(([env]) => env);
   for (const stack of stacks) {
-    const match = /^(?:platform|workload)-(.+)$/.exec(stack);
-    if (ALWAYS_PROTECTED.includes(stack) || (match !== null && protection[match[1]] === true)) result.add(stack);
+    const owned = protectedEnvs.some((env) => stack === `platform-${env}` || stack === `workload-${env}` || stack.startsWith(`workload-${env}-`));
+    if (ALWAYS_PROTECTED.includes(stack) || owned) result.add(stack);
   }
   return result;
 }

@@ -109,10 +109,6 @@ function stacks() {
 }
 
 /**
- * Waivers, from the one place the security policy reads them: each environment's `waivers` in the config module
- * (stacks/environments.ts), applying to its platform-<env> and workload-<env> stacks. Returns stack name -> waivers.
- */
-/**
  * Every waiver, by target (stack name, or `chart-<env>` for a rendered chart), from the one source the synth-time
  * policy also reads: stacks/waivers.ts (the kit's waivers and each environment's `waivers` in the config).
  */

@@ -95,9 +95,12 @@ export interface AppReleaseProps {
   readonly createNamespace?: boolean;
   /** Seconds Helm waits for the rollout before it rolls back. @default 600 */
   readonly timeoutSeconds?: number;
-  /** Release revisions Helm keeps. @default 10 */
+  /** Release revisions Helm keeps: how far back a rollback can go. @default 10 (DEFAULT_MAX_HISTORY) */
   readonly maxHistory?: number;
 }
+
+/** Release revisions AppRelease keeps when `maxHistory` is not given: the images a rollback may still need. */
+export const DEFAULT_MAX_HISTORY = 10;
 
 const CPU = /^([1-9][0-9]*m|[0-9]+(\.[0-9]{1,3})?)$/;
 const MEMORY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/;
@@ -198,7 +201,7 @@ export class AppRelease extends Construct {
       cleanupOnFail: true,
       wait: true,
       timeout: props.timeoutSeconds ?? 600,
-      maxHistory: props.maxHistory ?? 10,
+      maxHistory: props.maxHistory ?? DEFAULT_MAX_HISTORY,
       // Strings double-quoted so a numeric-looking SHA stays a string; no line folding, so references stay whole.
       values: [stringify(this.values, { defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN', lineWidth: 0 })],
     });

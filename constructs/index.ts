@@ -11,6 +11,9 @@ export type {
   ContainerRegistryAttributes, ContainerRegistryLookup, ContainerRegistryProps, GeoReplication, IContainerRegistry, RegistrySku,
 } from './container-registry';
 
+export { RegistryPurge, cronProblem, purgeCommand, validateRegistryPurge } from './registry-tasks';
+export type { RegistryPurgeProps } from './registry-tasks';
+
 export { KubernetesCluster, validateCluster, validateClusterAttributes, validateClusterLookup, validateNamespace } from './kubernetes-cluster';
 export type {
   ClusterSkuTier, IKubernetesCluster, KubernetesClusterAttributes, KubernetesClusterLookup, KubernetesClusterProps, NetworkPolicy,

@@ -73,6 +73,10 @@ export const IDENTITY_NAME_ALLOWED = '3-128 letters, digits, hyphens or undersco
 export const CREDENTIAL_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_-]{2,119}$/;
 export const CREDENTIAL_NAME_ALLOWED = '3-120 letters, digits, hyphens or underscores, starting with a letter or digit';
 
+/** An ACR task name (ACR REST API: 5-50 characters; azurerm validate/container_registry_task_name.go: word characters or hyphens). */
+export const TASK_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{4,49}$/;
+export const TASK_NAME_ALLOWED = '5-50 letters, digits, underscores or hyphens, starting with a letter or digit';
+
 // Kubernetes and Helm
 
 /** A Kubernetes namespace (DNS label). */

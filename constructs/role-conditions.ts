@@ -3,6 +3,7 @@
  * which compare GUIDs, not names. Source: Azure built-in roles reference.
  */
 export const BUILT_IN_ROLE_IDS = {
+  AcrDelete: 'c2f4ef07-c644-48eb-af81-4b1b4947fb11',
   AcrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d',
   AcrPush: '8311e382-0749-4cb8-b61a-304f252e45ec',
   'Azure Kubernetes Service Cluster User Role': '4abbcc35-e782-43d8-92c5-2d3f1bd2253f',

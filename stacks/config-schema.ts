@@ -43,6 +43,15 @@ export const registrySchema = object({
   publicNetworkAccessEnabled: boolean(),
   /** IPv4 ranges allowed to reach the registry; empty means no network rules. */
   allowedIpRanges: list(string()),
+  /** The scheduled `acr purge` of the applications' repositories (RegistryPurge). */
+  purge: object({
+    /** 5-field cron expression in UTC, for example "0 2 * * *" (nightly at 02:00). */
+    schedule: string(),
+    /** Purge tags older than this many days (1-3650). */
+    olderThanDays: number(),
+    /** Always keep the newest this many tags per repository; at least the releases' history depth (10). */
+    keep: number(),
+  }),
 });
 
 /** An autoscaling node pool (KubernetesCluster's NodePoolProps). */

@@ -36,6 +36,8 @@ export const config: PlatformConfig = {
         dataEndpointEnabled: true,
         publicNetworkAccessEnabled: true,
         allowedIpRanges: [],
+        // Nightly purge of the applications' old tags; prod keeps more (never fewer than the releases' 10 revisions).
+        purge: { schedule: '0 2 * * *', olderThanDays: 14, keep: 10 },
       },
       cluster: {
         name: 'aks-aiplatform-dev',
@@ -88,6 +90,7 @@ export const config: PlatformConfig = {
         dataEndpointEnabled: true,
         publicNetworkAccessEnabled: true,
         allowedIpRanges: [],
+        purge: { schedule: '0 2 * * *', olderThanDays: 30, keep: 15 },
       },
       cluster: {
         name: 'aks-aiplatform-staging',
@@ -136,6 +139,7 @@ export const config: PlatformConfig = {
         dataEndpointEnabled: true,
         publicNetworkAccessEnabled: true,
         allowedIpRanges: [],
+        purge: { schedule: '30 2 * * *', olderThanDays: 90, keep: 30 },
       },
       cluster: {
         name: 'aks-aiplatform-prod',

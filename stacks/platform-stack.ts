@@ -5,11 +5,12 @@ import { LogAnalyticsWorkspace } from '@cdktf/provider-azurerm/lib/log-analytics
 import { Application } from '../constructs/application';
 import { ContainerRegistry } from '../constructs/container-registry';
 import { KubernetesCluster } from '../constructs/kubernetes-cluster';
+import { RegistryPurge } from '../constructs/registry-tasks';
 import { GithubActionsIdentity, IGithubActionsIdentity } from '../constructs/github-actions-identity';
 import { assignRole } from '../constructs/principal';
 import type { AppConfig, EnvironmentConfig } from './environments';
 import { EnvironmentStackProps, useAzureStateBackend, useAzurermProvider, useGithubProvider, useStateSubscriptionProvider } from './plumbing';
-import { clusterProps, identityNames, registryProps, workspaceName } from './props';
+import { clusterProps, identityNames, purgeProps, registryProps, workspaceName } from './props';
 
 export type { EnvironmentStackProps } from './plumbing';
 
@@ -18,7 +19,7 @@ const outputName = (app: AppConfig, what: string) => `application_${app.name.rep
 
 /**
  * `platform-<env>`: in the environment's resource group, a Log Analytics workspace, the registry and the cluster
- * (attached to the registry), the pull-request plan identity's read rights, and one Application per configured
+ * (attached to the registry), the registry's scheduled purge, the pull-request plan identity's read rights, and one Application per configured
  * application (its workload identity, its deployer's rights, its workflow variables). The GitHub Actions identities
  * themselves, and their state access, belong to state-bootstrap; this stack looks them up.
  */
@@ -31,6 +32,8 @@ export class PlatformStack extends TerraformStack {
   public readonly planIdentity: IGithubActionsIdentity;
   /** The environment's applications, by name. */
   public readonly applications: Readonly<Record<string, Application>>;
+  /** The scheduled `acr purge` of every application's repository in the registry; none while the environment hosts no application. */
+  public readonly purge?: RegistryPurge;
 
   constructor(scope: Construct, name: string, props: EnvironmentStackProps) {
     super(scope, name);
@@ -53,6 +56,8 @@ export class PlatformStack extends TerraformStack {
     this.cluster.grantClusterUser(this.planIdentity);
 
     this.applications = Object.fromEntries(env.applications.map((app) => [app.name, this.addApplication(props, app, lookup)]));
+    // Old tags of the environment's applications go nightly, never the newest `keep` (at least the releases' history).
+    if (env.applications.length > 0) this.purge = new RegistryPurge(this, 'registry-purge', { ...purgeProps(env, this.resourceGroup.name), registry: this.registry });
     this.addOutputs();
   }
 

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
-import type { AppValues } from '../constructs/app-release';
+import { DEFAULT_MAX_HISTORY, type AppValues } from '../constructs/app-release';
 import type { ContainerRegistryProps } from '../constructs/container-registry';
 import type { KubernetesClusterProps } from '../constructs/kubernetes-cluster';
+import type { RegistryPurgeProps } from '../constructs/registry-tasks';
 import type { DelegableRole } from '../constructs/role-conditions';
 import type { GithubActionsIdentityProps } from '../constructs/github-actions-identity';
 import type { GithubEnvironmentProps } from '../constructs/github-environment';
@@ -32,6 +33,30 @@ export function registryProps(env: EnvironmentConfig, resourceGroupName = env.re
     dataEndpointEnabled: r.dataEndpointEnabled,
     publicNetworkAccessEnabled: r.publicNetworkAccessEnabled,
     allowedIpRanges: r.allowedIpRanges,
+    tags: env.tags,
+  };
+}
+
+/** Name of the registry's purge task, the same in every environment's registry. */
+export const PURGE_TASK_NAME = 'purge-app-images';
+
+/**
+ * The purge task an environment's config stands for, without the registry (the stack passes its own): every
+ * application's repository, the config's schedule, age and keep, and the floor for keep its releases need.
+ */
+export function purgeProps(env: EnvironmentConfig, resourceGroupName = env.resourceGroupName): Omit<RegistryPurgeProps, 'registry'> {
+  const purge = env.registry.purge;
+  return {
+    name: PURGE_TASK_NAME,
+    identityName: `id-acr-purge-${env.name}`,
+    resourceGroupName,
+    location: env.location,
+    repositories: Array.isArray(env.applications) ? env.applications.map((a) => a?.imageName) : [],
+    schedule: purge?.schedule,
+    olderThanDays: purge?.olderThanDays,
+    keep: purge?.keep,
+    // The workload stacks' releases keep AppRelease's default history.
+    releaseHistoryDepth: DEFAULT_MAX_HISTORY,
     tags: env.tags,
   };
 }
@@ -146,5 +171,5 @@ export function appValues(a: AppConfig, workloadIdentityClientId: string): AppVa
  * the infrastructure deployer may delegate exactly these and no others. State access is granted by `state-bootstrap`.
  */
 export const PLATFORM_ASSIGNED_ROLES: readonly DelegableRole[] = [
-  'AcrPull', 'AcrPush', 'Azure Kubernetes Service Cluster User Role', 'Azure Kubernetes Service RBAC Writer', 'Reader',
+  'AcrDelete', 'AcrPull', 'AcrPush', 'Azure Kubernetes Service Cluster User Role', 'Azure Kubernetes Service RBAC Writer', 'Reader',
 ];

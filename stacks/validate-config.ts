@@ -3,7 +3,8 @@ import { validateCluster } from '../constructs/kubernetes-cluster';
 import { CHECK_ID, POLICY_RULE_IDS } from '../constructs/policy';
 import { checkRepository } from '../constructs/github';
 import { validateGithubEnvironment } from '../constructs/github-environment';
-import { validateRegistry } from '../constructs/container-registry';
+import { IContainerRegistry, validateRegistry } from '../constructs/container-registry';
+import { validateRegistryPurge } from '../constructs/registry-tasks';
 import {
   APPLICATION_NAME, APPLICATION_NAME_ALLOWED, CONTAINER_NAME, CONTAINER_NAME_ALLOWED, ENVIRONMENT_NAME, ENVIRONMENT_NAME_ALLOWED, GUID, GUID_ALLOWED,
   IMAGE_NAME, IMAGE_NAME_ALLOWED, KIT_ENVIRONMENT_NAME, KIT_ENVIRONMENT_NAME_ALLOWED, OBJECT_NAME, OBJECT_NAME_ALLOWED, STORAGE_ACCOUNT_NAME,
@@ -13,7 +14,7 @@ import { Problem, Problems, ValidationError, describe } from '../constructs/vali
 import type { AppConfig, EnvironmentConfig, PlatformConfig } from './environments';
 import { platformConfigSchema } from './config-schema';
 import {
-  CHART_PATH, WORKSPACE_NAME, appValues, clusterProps, githubEnvironmentGovernanceProps, identityNames, registryProps, workloadStackName, workspaceName,
+  CHART_PATH, WORKSPACE_NAME, appValues, clusterProps, githubEnvironmentGovernanceProps, identityNames, purgeProps, registryProps, workloadStackName, workspaceName,
 } from './props';
 
 /**
@@ -60,6 +61,7 @@ const ENVIRONMENT_FIELDS = ['location', 'resourceGroupName', 'tags'];
  */
 const FIELD_MAP: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   registry: {},
+  purge: {},
   cluster: { 'userNodePools[0]': 'userNodePool' },
   github: {},
   app: { 'values.replicaCount': 'replicaCount', 'values.resources': 'resources', 'values.autoscaling': 'autoscaling', 'values.podDisruptionBudget': 'podDisruptionBudget', 'values.serviceAccount.name': 'serviceAccountName' },
@@ -103,7 +105,14 @@ function validateEnvironment(p: Problems, key: string, env: EnvironmentConfig, s
   p.string(`${path}.stateContainerName`, env.stateContainerName, CONTAINER_NAME, CONTAINER_NAME_ALLOWED);
   p.integer(`${path}.logAnalyticsRetentionDays`, env.logAnalyticsRetentionDays, 30, 730);
   p.tags(`${path}.tags`, env.tags);
-  if (p.object(`${path}.registry`, env.registry)) addConstructProblems(p, `${path}.registry.`, 'registry', validateRegistry(registryProps(env)), ENVIRONMENT_FIELDS);
+  if (p.object(`${path}.registry`, env.registry)) {
+    addConstructProblems(p, `${path}.registry.`, 'registry', validateRegistry(registryProps(env)), ENVIRONMENT_FIELDS);
+    // The purge task's repositories are the applications' image names, checked under applications[]; the registry is the stack's.
+    if (p.object(`${path}.registry.purge`, env.registry.purge)) {
+      const purge = validateRegistryPurge({ ...purgeProps(env), registry: {} as IContainerRegistry });
+      addConstructProblems(p, `${path}.registry.purge.`, 'purge', purge, [...ENVIRONMENT_FIELDS, 'registry', 'repositories']);
+    }
+  }
   validateGithub(p, path, env);
   validateWaivers(p, path, env);
   validateApplications(p, path, env);

@@ -62,7 +62,8 @@ describe('a second application, onboarded with one config entry', () => {
   });
 
   test('on the platform: two workload identities, and each deployer writes only in its own namespace', () => {
-    expect(Object.values(resources(platform, 'azurerm_user_assigned_identity')).map((i) => i.name).sort()).toEqual(['id-api-prod', 'id-web-prod']);
+    // Plus the registry purge task's own identity, which is shared by the environment's applications.
+    expect(Object.values(resources(platform, 'azurerm_user_assigned_identity')).map((i) => i.name).sort()).toEqual(['id-acr-purge-prod', 'id-api-prod', 'id-web-prod']);
     const writers = Object.values(resources(platform, 'azurerm_role_assignment')).filter((a) => a.role_definition_name === 'Azure Kubernetes Service RBAC Writer');
     expect(writers).toHaveLength(2);
     expect(new Set(writers.map((w) => w.principal_id)).size).toBe(2);

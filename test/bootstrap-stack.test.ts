@@ -45,6 +45,7 @@ describe('resource provider registration', () => {
     azurerm_user_assigned_identity: ['Microsoft.ManagedIdentity'],
     azurerm_federated_identity_credential: ['Microsoft.ManagedIdentity'],
     azurerm_container_registry: ['Microsoft.ContainerRegistry'],
+    azurerm_container_registry_task: ['Microsoft.ContainerRegistry'],
     azurerm_kubernetes_cluster: ['Microsoft.ContainerService', 'Microsoft.Compute', 'Microsoft.Network'],
     azurerm_kubernetes_cluster_node_pool: ['Microsoft.ContainerService', 'Microsoft.Compute'],
     azurerm_log_analytics_workspace: ['Microsoft.OperationalInsights'],

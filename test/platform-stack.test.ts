@@ -7,6 +7,12 @@ const ENVIRONMENT_NAMES = Object.keys(config.environments);
 const synthEnv = (name: string, cfg = config): TfJson =>
   synthStack(new PlatformStack(Testing.app(), `platform-${name}`, { env: cfg.environments[name], state: cfg.state, repository: cfg.repository }));
 const stacks = Object.fromEntries(ENVIRONMENT_NAMES.map((n) => [n, synthEnv(n)])) as Record<string, TfJson>;
+/** The principal ID reference of the registry purge task's identity. */
+const purgeIdentity = (tf: TfJson) => {
+  const [id] = Object.entries(resources(tf, 'azurerm_user_assigned_identity')).find(([, i]) => String(i.name).startsWith('id-acr-purge-')) ?? [];
+  if (id === undefined) throw new Error('no purge identity');
+  return `\${azurerm_user_assigned_identity.${id}.principal_id}`;
+};
 const first = (v: unknown) => (Array.isArray(v) ? v[0] : v) as Record<string, unknown>;
 
 describe.each(ENVIRONMENT_NAMES)('platform-%s', (name) => {
@@ -57,7 +63,8 @@ describe.each(ENVIRONMENT_NAMES)('platform-%s', (name) => {
   });
 
   test('the cluster is attached to the registry: AcrPull for the kubelet identity at the registry id', () => {
-    const pulls = Object.values(resources(tf, 'azurerm_role_assignment')).filter((a) => a.role_definition_name === 'AcrPull');
+    // The kubelet's pull, and no other principal's except the purge task's identity (it lists what it deletes).
+    const pulls = Object.values(resources(tf, 'azurerm_role_assignment')).filter((a) => a.role_definition_name === 'AcrPull' && a.principal_id !== purgeIdentity(tf));
     expect(pulls).toEqual([
       expect.objectContaining({
         principal_id: `\${${ref(tf, 'azurerm_kubernetes_cluster', 'kubelet_identity').slice(2, -1)}[0].object_id}`,
@@ -126,6 +133,51 @@ describe('per-environment differences', () => {
   });
 });
 
+describe.each(ENVIRONMENT_NAMES)('platform-%s registry purge', (name) => {
+  const tf = stacks[name];
+  const env = config.environments[name];
+  const task = only(tf, 'azurerm_container_registry_task');
+  const identityId = `\${${purgeIdentity(tf).slice(2, -'.principal_id}'.length)}`;
+  const content = String(first(task.encoded_step).task_content);
+
+  test('one timer task in the registry, on the configured cron', () => {
+    expect(task.container_registry_id).toBe(ref(tf, 'azurerm_container_registry', 'id'));
+    expect(first(task.platform)).toEqual({ os: 'Linux' });
+    expect(task.timer_trigger).toEqual([{ name: 'purge-schedule', schedule: env.registry.purge.schedule, enabled: true }]);
+    expect(task.enabled).toBeUndefined();
+  });
+
+  test("runs acr purge on every application's repository with the configured age and keep, and untagged manifests", () => {
+    const filters = env.applications.map((a) => `--filter '${a.imageName}:.*'`).join(' ');
+    expect(content).toContain(`cmd: acr purge ${filters} --ago ${env.registry.purge.olderThanDays}d --keep ${env.registry.purge.keep} --untagged`);
+  });
+
+  test('runs as its own identity: user-assigned, signing in to the registry itself, no credential in the task', () => {
+    const identity = Object.values(resources(tf, 'azurerm_user_assigned_identity')).find((i) => i.name === `id-acr-purge-${name}`);
+    expect(identity).toMatchObject({ location: env.location, resource_group_name: '${data.azurerm_resource_group.resource-group.name}' });
+    expect(first(task.identity)).toEqual({ type: 'UserAssigned', identity_ids: [`${identityId}.id}`] });
+    const credential = first(task.registry_credential);
+    expect(first(credential.source)).toEqual({ login_mode: 'None' });
+    expect(credential.custom).toEqual([{ login_server: ref(tf, 'azurerm_container_registry', 'login_server'), identity: `${identityId}.client_id}` }]);
+    expect(JSON.stringify(task)).not.toMatch(/password|username|secret|token/i);
+    expect(only(tf, 'azurerm_container_registry').admin_enabled).toBe(false);
+  });
+
+  test("its identity holds exactly AcrDelete and AcrPull, at the registry's scope", () => {
+    const roles = Object.values(resources(tf, 'azurerm_role_assignment')).filter((a) => a.principal_id === purgeIdentity(tf));
+    expect(roles.map((r) => [r.role_definition_name, r.scope]).sort()).toEqual([
+      ['AcrDelete', ref(tf, 'azurerm_container_registry', 'id')],
+      ['AcrPull', ref(tf, 'azurerm_container_registry', 'id')],
+    ]);
+  });
+});
+
+test('prod keeps more tags, for longer, than dev', () => {
+  expect(config.environments.prod.registry.purge.keep).toBeGreaterThan(config.environments.dev.registry.purge.keep);
+  expect(shipped.environments.prod.registry.purge.keep).toBeGreaterThan(shipped.environments.dev.registry.purge.keep);
+  expect(shipped.environments.prod.registry.purge.olderThanDays).toBeGreaterThan(shipped.environments.dev.registry.purge.olderThanDays);
+});
+
 describe('GitHub Actions wiring', () => {
   const REPO = config.repository;
   const RG_ID = '${data.azurerm_resource_group.resource-group.id}';
@@ -146,7 +198,8 @@ describe('GitHub Actions wiring', () => {
 
     test('looks the deploy and plan identities up in the state resource group; it creates and federates none', () => {
       // Its only identity is the application pods' workload identity, federated with the cluster, not with GitHub.
-      expect(Object.values(resources(tf, 'azurerm_user_assigned_identity')).map((i) => i.name)).toEqual([`id-${app.name}-${name}`]);
+      // Besides it, the registry purge task's identity (no federated credential: only the task uses it).
+      expect(Object.values(resources(tf, 'azurerm_user_assigned_identity')).map((i) => i.name).sort()).toEqual([`id-acr-purge-${name}`, `id-${app.name}-${name}`].sort());
       for (const c of Object.values(resources(tf, 'azurerm_federated_identity_credential'))) expect(c.issuer).not.toBe('https://token.actions.githubusercontent.com');
       const lookups = Object.values(tf.data?.azurerm_user_assigned_identity ?? {});
       expect(lookups.map((l) => [l.name, l.resource_group_name]).sort()).toEqual([[deploy, config.state.resourceGroupName], [plan, config.state.resourceGroupName]]);
@@ -165,9 +218,11 @@ describe('GitHub Actions wiring', () => {
           { role: 'Azure Kubernetes Service RBAC Writer', scope: `${clusterId}/namespaces/${app.namespace}`, principal: identityRef(tf, deploy, 'principal_id') },
           { role: 'Reader', scope: RG_ID, principal: identityRef(tf, plan, 'principal_id') },
           { role: 'Azure Kubernetes Service Cluster User Role', scope: clusterId, principal: identityRef(tf, plan, 'principal_id') },
+          { role: 'AcrDelete', scope: registryId, principal: purgeIdentity(tf) },
+          { role: 'AcrPull', scope: registryId, principal: purgeIdentity(tf) },
         ]),
       );
-      expect(actual).toHaveLength(6);
+      expect(actual).toHaveLength(8);
     });
 
     test('the plan identity reads only: no push, deploy or write rights', () => {

@@ -10,7 +10,9 @@ import { evaluateGate, parseAcknowledgments, protectedStacksFromEnvironments } f
 import { loadSynthOutput, parseStack } from '../tools/plan-diff/load';
 import type { PlanDiff, ResourceChange, StackDiff } from '../tools/plan-diff/model';
 import { mergeProtection, protectionFromModule } from '../tools/plan-diff/protected-config';
+import { diffHelmValues, parseValuesList } from '../tools/plan-diff/helm-values';
 import { renderMarkdown, renderText, totalsLine } from '../tools/plan-diff/render';
+import { breakToken, valuePair, wrapLine } from '../tools/plan-diff/wrap';
 import { configCopy, useConfig } from './helpers';
 import { fixtureConfig } from './fixtures/config';
 
@@ -357,6 +359,232 @@ describe('plan-diff: output and usage', () => {
     const usage = spawnSync(process.execPath, [...cli, '--base-dir'], { cwd: ROOT, encoding: 'utf8' });
     expect(usage.status).toBe(EXIT_ERROR);
     expect(usage.stderr.trim().split('\n')).toHaveLength(2);
+  });
+});
+
+describe('plan-diff: Helm values per key', () => {
+  const release = () => changeOf(stackOf(diffCase('helm-values'), 'workload-prod-ai-app'), 'helm_release.app_resource');
+
+  test('nested keys, list items, added and removed keys, expressions; merged over every values file', () => {
+    const change = release();
+    expect(change.action).toBe('update');
+    expect(change.changes.map((c) => [c.path, c.before, c.after])).toEqual([
+      ['values.args[1]', '8080', '9090'],
+      ['values.args[2]', undefined, '--verbose'],
+      ['values.autoscaling.minReplicas', 3, 4],
+      [
+        'values.image.repository',
+        '${data.terraform_remote_state.cross-stack-reference-input-platform-prod.outputs.cross-stack-output-azurerm_container_registryregistry_resource_F0E50CA5login_server}/ai-app',
+        '${data.terraform_remote_state.cross-stack-reference-input-platform-prod.outputs.cross-stack-output-azurerm_container_registryregistry_resource_F0E50CA6login_server}/ai-app',
+      ],
+      ['values.image.tag', '${var.image_tag}', '${var.release_tag}'],
+      ['values.podAnnotations["prometheus.io/scrape"]', undefined, 'true'],
+      ['values.podDisruptionBudget.enabled', true, undefined],
+      ['values.podDisruptionBudget.minAvailable', 2, undefined],
+      // resources.requests.memory changes in the first file, but the second file sets it on both sides
+      ['values.resources.limits.memory', '1Gi', '2Gi'],
+      ['values.tolerations[0].key', undefined, 'spot'],
+      ['values.tolerations[0].operator', undefined, 'Exists'],
+    ]);
+    expect(change.changes.every((c) => !c.forcesReplacement && !c.sensitive)).toBe(true);
+  });
+
+  test('text and Markdown show each key, expressions as written, long values elided around the difference', () => {
+    const diff = diffCase('helm-values');
+    const text = renderText({ diff, baseLabel: 'b', headLabel: 'h' });
+    expect(text).toContain('values.autoscaling.minReplicas: 3 → 4');
+    expect(text).toContain('values.resources.limits.memory: "1Gi" → "2Gi"');
+    expect(text).toContain('values.podDisruptionBudget.minAvailable: 2 → (unset)');
+    expect(text).toContain('values.tolerations[0].key: (unset) → "spot"');
+    expect(text).toContain('values.image.tag: ${var.image_tag} → ${var.release_tag}');
+    // the two repositories differ only near the end: both sides show that part, not the same truncated start
+    const repository = text.split('\n').findIndex((l) => l.trim() === 'values.image.repository:');
+    const [before, after] = text.split('\n').slice(repository + 1, repository + 3).map((l) => l.trim());
+    expect(before).toMatch(/^….*F0E50CA5login_server\}\/ai-app"$/);
+    expect(after).toMatch(/^→ ….*F0E50CA6login_server\}\/ai-app"$/);
+    expect(text).not.toContain('values: [');
+    const md = renderMarkdown({ diff, baseLabel: 'b', headLabel: 'h' });
+    expect(md).toContain('`values.autoscaling.minReplicas`: `3` → `4`');
+    expect(md).toContain('`values.resources.limits.memory`: `"1Gi"` → `"2Gi"`');
+    expect(md).toContain('`values.image.tag`: `${var.image_tag}` → `${var.release_tag}`');
+    expect(md).toMatch(/`values\.image\.repository`: `….*F0E50CA5login_server\}\/ai-app"` → `….*F0E50CA6login_server\}\/ai-app"`/);
+  });
+
+  test('a side that is not valid YAML falls back to the raw text, with the reason', () => {
+    const legacy = changeOf(stackOf(diffCase('helm-values'), 'workload-prod-ai-app'), 'helm_release.legacy_resource');
+    expect(legacy.changes.map((c) => c.path)).toEqual(['values[0]']);
+    expect(legacy.notes.join('\n')).toMatch(/^values compared as text: base values\[0\] is not valid YAML/);
+    expect(diffHelmValues(['a: 1\n'], ['${yamlencode(local.values)}'])).toEqual({ ok: false, reason: 'head values[0] is not a YAML mapping' });
+    expect(diffHelmValues('a: 1', ['a: 2'])).toEqual({ ok: false, reason: 'the base values are not a list' });
+  });
+
+  test('parsing: empty documents, unset values, key order and comments are no change', () => {
+    expect(parseValuesList('base', undefined)).toEqual({ ok: true, values: {} });
+    expect(parseValuesList('base', ['', '# only a comment\n', 'a: {b: 1}\n', 'a: {c: 2}\n'])).toEqual({ ok: true, values: { a: { b: 1, c: 2 } } });
+    expect(diffHelmValues(['a: 1\nb: 2\n'], ['# reordered\nb: 2\na: 1\n'])).toEqual({ ok: true, changes: [] });
+    const base = parseStack('workload-dev', { resource: { helm_release: { r: { name: 'x', values: ['a: 1\nb: 2\n'] } } } });
+    const head = parseStack('workload-dev', { resource: { helm_release: { r: { name: 'x', values: ['b: 2\na: 1\n'] } } } });
+    const change = changeOf(stackOf(diffSynth(new Map([['workload-dev', base]]), new Map([['workload-dev', head]])), 'workload-dev'), 'helm_release.r');
+    expect(change).toMatchObject({ action: 'update', changes: [] });
+    expect(change.notes.join()).toContain('no key did (formatting, comments or order)');
+  });
+});
+
+describe('plan-diff: prevent_destroy', () => {
+  const options = { failOn: new Set(['replace', 'destroy'] as const), protectedStacks: new Set(['platform-prod']) };
+
+  test('a replace or destroy of a prevent_destroy resource is marked', () => {
+    const stack = stackOf(diffCase('prevent-destroy'), 'platform-prod');
+    expect(stack.changes.map((c) => [c.action, c.address, c.preventDestroy])).toEqual([
+      ['destroy', 'azurerm_container_registry.registry_resource_F0E50CA5', 'lifted'],
+      ['destroy', 'azurerm_management_lock.registry_lock_5E6F7A8B', 'lifted'],
+      // prevent_destroy is still in the configuration: Terraform fails the plan
+      ['replace', 'azurerm_kubernetes_cluster.cluster_resource_9691C40B', 'refused'],
+      // this change removes the flag (written as a one-element list) in the same step as the replace
+      ['replace', 'azurerm_storage_account.state_account_99AABBCC', 'lifted'],
+      ['create', 'azurerm_container_registry.acr_resource_7F8E9D0C', undefined],
+    ]);
+    // an update of a prevent_destroy resource is not marked
+    const update = diffCase('replace-attribute');
+    expect(update.stacks.flatMap((s) => s.changes).every((c) => c.preventDestroy === undefined)).toBe(true);
+  });
+
+  test('text and Markdown say "Terraform will refuse this"', () => {
+    const diff = diffCase('prevent-destroy');
+    const text = renderText({ diff, baseLabel: 'b', headLabel: 'h' });
+    const cluster = text.slice(text.indexOf('replace  azurerm_kubernetes_cluster'));
+    expect(cluster.split('\n')[1].trim()).toBe('!! Terraform will refuse this: lifecycle.prevent_destroy is true, so the plan fails');
+    expect(text.replace(/\n {15}/g, ' ')).toContain(
+      '!! prevent_destroy was true in the base, but the flag goes with the removed resource block, so Terraform will not refuse this: the protected resource is destroyed',
+    );
+    const md = renderMarkdown({ diff, baseLabel: 'b', headLabel: 'h' });
+    expect(md).toContain(
+      '| **replace** | `azurerm_kubernetes_cluster.cluster_resource_9691C40B` | `cluster/resource` | 🛑 **Terraform will refuse this**: `lifecycle.prevent_destroy` is true, so the plan fails with "Instance cannot be destroyed"<br>`dns_prefix`',
+    );
+    expect(md).toContain('🛑 **`prevent_destroy` was true in the base and this change removes it, so Terraform will not refuse this');
+  });
+
+  test('the gate stays blocked despite acknowledgments, in any stack, and says how to proceed', () => {
+    const diff = diffCase('prevent-destroy');
+    const acks = parseAcknowledgments(['plan-diff: allow replace platform-prod/cluster', 'plan-diff: allow destroy platform-prod', 'plan-diff: allow replace platform-prod'].join('\n'));
+    const gate = evaluateGate(diff, { ...options, acknowledgments: acks });
+    expect(gate.passed).toBe(false);
+    expect(gate.allowed).toEqual([]);
+    expect(gate.blocked.map((v) => [v.action, v.address, v.preventDestroy])).toEqual([
+      ['destroy', 'azurerm_container_registry.registry_resource_F0E50CA5', 'lifted'],
+      ['destroy', 'azurerm_management_lock.registry_lock_5E6F7A8B', 'lifted'],
+      ['replace', 'azurerm_kubernetes_cluster.cluster_resource_9691C40B', 'refused'],
+      ['replace', 'azurerm_storage_account.state_account_99AABBCC', 'lifted'],
+    ]);
+    expect(gate.refused).toHaveLength(4);
+    expect(gate.unused).toEqual([]);
+    // not a protected stack, and --fail-on without destroy: still blocked
+    expect(evaluateGate(diff, { failOn: new Set(['replace'] as const), protectedStacks: new Set(), acknowledgments: acks }).blocked).toHaveLength(4);
+
+    const text = renderText({ diff, baseLabel: 'b', headLabel: 'h', gate }).replace(/\n {4}/g, ' ');
+    expect(text).toContain('acknowledgment not honoured: "plan-diff: allow replace platform-prod/cluster" matches platform-prod: replace azurerm_kubernetes_cluster.cluster_resource_9691C40B (cluster/resource), a prevent_destroy resource');
+    expect(text).toContain(
+      'BLOCKED platform-prod: replace azurerm_kubernetes_cluster.cluster_resource_9691C40B (cluster/resource) Terraform will refuse this (lifecycle.prevent_destroy is true: the plan fails with "Instance cannot be destroyed"); an acknowledgment cannot allow it. To proceed: remove prevent_destroy in a separate, reviewed change first and apply it, then this change',
+    );
+    // the address change: move the state instead
+    expect(text).toContain(
+      'To proceed: if only the address changed, move the state instead of destroying: call .moveFromId("azurerm_container_registry.registry_resource_F0E50CA5") on the new resource or add moved { from = azurerm_container_registry.registry_resource_F0E50CA5, to = azurerm_container_registry.acr_resource_7F8E9D0C }',
+    );
+    expect(text).toContain('Gate: blocked (4 changes)');
+    const md = renderMarkdown({ diff, baseLabel: 'b', headLabel: 'h', gate });
+    expect(md).toContain('- **blocked** `platform-prod: replace azurerm_kubernetes_cluster.cluster_resource_9691C40B (cluster/resource)`: Terraform will refuse this');
+    expect(md).toContain('- acknowledgment not honoured: `plan-diff: allow replace platform-prod/cluster`');
+  });
+
+  test('CLI: exit 2 with the acknowledgment in the PR body', async () => {
+    const result = await runCli([...caseArgs('prevent-destroy'), '--fail-on', 'replace', '--protected', 'platform-prod'], {
+      env: { PLAN_DIFF_ACK: 'plan-diff: allow replace platform-prod/cluster' },
+    });
+    expect(result.code).toBe(EXIT_GATE_BLOCKED);
+    expect(result.stdout).toContain('Terraform will refuse this');
+    expect(result.stdout).not.toContain('acknowledgment applied');
+  });
+});
+
+describe('plan-diff: text width', () => {
+  const longAddress = 'azurerm_role_assignment.infra-staging-ContainerRegistryContributorandDataAccessConfigurationAdministrator';
+  const wideDiff = (): PlanDiff => {
+    const assignment = {
+      '//': { metadata: { path: 'platform-prod/infra-staging-ContainerRegistryContributorandDataAccessConfigurationAdministrator' } },
+      scope: '${azurerm_container_registry.registry_resource_F0E50CA5.id}',
+      principal_id: 'p',
+      role_definition_name: 'Container Registry Contributor and Data Access Configuration Administrator',
+    };
+    const base = parseStack('platform-prod', {
+      resource: {
+        azurerm_role_assignment: { [longAddress.split('.')[1]]: assignment },
+        azurerm_resource_group: { rg: { '//': { metadata: { path: 'platform-prod/rg' } }, name: 'rg', location: 'japaneast', tags: { note: 'a'.repeat(150) } } },
+      },
+    });
+    const head = parseStack('platform-prod', {
+      resource: {
+        azurerm_resource_group: { rg: { '//': { metadata: { path: 'platform-prod/rg' } }, name: 'rg', location: 'japaneast', tags: { note: `${'a'.repeat(150)}b` } } },
+      },
+    });
+    return diffSynth(new Map([['platform-prod', base]]), new Map([['platform-prod', head]]));
+  };
+
+  test('every line fits 100 columns (or the width asked for); columns stay aligned', () => {
+    for (const diff of [diffCase('mixed'), diffCase('helm-values'), diffCase('prevent-destroy'), wideDiff()]) {
+      for (const width of [100, 72]) {
+        const gate = evaluateGate(diff, { failOn: new Set(['replace', 'destroy'] as const), protectedStacks: new Set(['platform-dev', 'platform-prod']), acknowledgments: [] });
+        const lines = renderText({ diff, baseLabel: 'base', headLabel: 'head', gate, ...(width !== 100 ? { width } : {}) }).split('\n');
+        expect(lines.filter((l) => l.length > width)).toEqual([]);
+        // every construct path starts in the CONSTRUCT PATH column of its table
+        let column = -1;
+        let resourceColumn = -1;
+        let rows = 0;
+        lines.forEach((line, index) => {
+          if (line.includes('CONSTRUCT PATH')) [column, resourceColumn] = [line.indexOf('CONSTRUCT PATH'), line.indexOf('RESOURCE')];
+          const row = /^ {2}(create|update|replace|destroy) +\S+(?: +(\S+))?$/.exec(line);
+          if (!row) return;
+          rows += 1;
+          // the construct path starts in its column: on the row's line, or after a long address on a following
+          // line, before the row's details (which start 2 columns right of RESOURCE)
+          let at = -1;
+          for (let j = index; j < lines.length && at === -1; j += 1) {
+            if (j > index && lines[j].search(/\S/) === resourceColumn + 2) break;
+            if (lines[j].slice(column - 2, column) === '  ' && /\S/.test(lines[j][column] ?? '')) at = column;
+          }
+          expect({ line, at }).toEqual({ line, at: column });
+        });
+        expect(rows).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  test('a long address keeps the columns: its construct path goes on the next line; long values are elided with …', () => {
+    const text = renderText({ diff: wideDiff(), baseLabel: 'b', headLabel: 'h' });
+    const lines = text.split('\n');
+    const header = lines.find((l) => l.includes('CONSTRUCT PATH')) ?? '';
+    const at = lines.findIndex((l) => l.startsWith('  destroy  azurerm_role_assignment.'));
+    // the 105-character address runs past its column and is broken at the width, continuing in the RESOURCE column
+    expect(lines[at]).toHaveLength(100);
+    expect(lines[at + 1].search(/\S/)).toBe(header.indexOf('RESOURCE'));
+    const [rest, constructPath] = lines[at + 1].trim().split(/\s+/);
+    expect(lines[at].slice(header.indexOf('RESOURCE')) + rest).toBe(longAddress);
+    // the construct path stays in its column (broken there too, being longer than the column)
+    expect(lines[at + 1].indexOf(constructPath)).toBe(header.indexOf('CONSTRUCT PATH'));
+    expect(lines[at + 2].search(/\S/)).toBe(header.indexOf('CONSTRUCT PATH'));
+    expect(constructPath + lines[at + 2].trim()).toBe('infra-staging-ContainerRegistryContributorandDataAccessConfigurationAdministrator');
+    // the values differ only in their last character: both sides show their ends
+    expect(text).toMatch(/tags\.note:\n {15}…a{70,}"\n {15}→ …a{70,}b"\n/);
+  });
+
+  test('helpers: wrapLine, breakToken, valuePair', () => {
+    expect(wrapLine('one two three four', 9, '', '  ')).toEqual(['one two', '  three', '  four']);
+    expect(wrapLine('', 10, '  ')).toEqual(['']);
+    expect(breakToken('aaaa-bbbb-cccc', 10)).toEqual(['aaaa-bbbb-', 'cccc']);
+    expect(breakToken('abcdefghij', 4)).toEqual(['abcd', 'efgh', 'ij']);
+    expect(valuePair('x'.repeat(100), `${'x'.repeat(99)}y`, false, 20)).toEqual([`…${'x'.repeat(18)}"`, `…${'x'.repeat(17)}y"`]);
+    expect(valuePair('short', 'also short', false, 20)).toEqual(['"short"', '"also short"']);
+    expect(valuePair('secret', 'other', true, 20)).toEqual(['(sensitive)', '(sensitive)']);
+    expect(valuePair(undefined, '${var.tag}', false, 20)).toEqual(['(unset)', '${var.tag}']);
   });
 });
 

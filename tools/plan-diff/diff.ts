@@ -1,6 +1,7 @@
 /** Core comparison of two synthesized outputs, stack by stack and resource by resource (pure). */
-import { diffAttributes, ignoredChanges, isIgnored, isSensitive, pathsOverlap, renameReferences, similarity } from './attributes';
-import { isJsonObject, stripIndices, type JsonObject } from './json';
+import { diffAttributes, ignoredChanges, isIgnored, isSensitive, pathsOverlap, renameReferences, similarity, type RawAttributeChange } from './attributes';
+import { diffHelmValues, HELM_VALUES_ATTRIBUTE } from './helm-values';
+import { deepEqual, isJsonObject, stripIndices, unwrapSingleBlock, type JsonObject } from './json';
 import type {
   Action,
   ActionCounts,
@@ -8,6 +9,7 @@ import type {
   AttributeChange,
   PlanDiff,
   ResourceChange,
+  PreventDestroy,
   ResourceConfig,
   StackConfig,
   StackDiff,
@@ -89,22 +91,59 @@ export function detectAddressChanges(
   return pairs;
 }
 
+/** True when the resource sets `lifecycle.prevent_destroy` (cdktf renders the block as an object or a one-element list). */
+export function hasPreventDestroy(resource: ResourceConfig): boolean {
+  const lifecycle = unwrapSingleBlock(resource.attributes.lifecycle);
+  if (!isJsonObject(lifecycle)) return false;
+  const flag = lifecycle.prevent_destroy;
+  return flag === true || flag === 'true';
+}
+
+/** Terraform checks prevent_destroy in the configuration it plans, i.e. the head; a base-only flag is being lifted. */
+function preventDestroyOf(action: Action, before: ResourceConfig, after: ResourceConfig | undefined): PreventDestroy | undefined {
+  if (action !== 'replace' && action !== 'destroy') return undefined;
+  if (after !== undefined && hasPreventDestroy(after)) return 'refused';
+  return hasPreventDestroy(before) ? 'lifted' : undefined;
+}
+
+/**
+ * A `helm_release`'s `values` change, one entry per changed key of the parsed YAML; the raw change with a note
+ * when a side is not YAML. No entries (and a note) when only formatting, comments or key order changed.
+ */
+function expandHelmValues(type: string, raw: readonly RawAttributeChange[], notes: string[]): RawAttributeChange[] {
+  if (type !== 'helm_release') return [...raw];
+  return raw.flatMap((change) => {
+    if (change.path !== HELM_VALUES_ATTRIBUTE) return [change];
+    const values = diffHelmValues(change.before, change.after);
+    if (!values.ok) {
+      notes.push(`values compared as text: ${values.reason}`);
+      const { before, after } = change;
+      if (!Array.isArray(before) || !Array.isArray(after) || before.length !== after.length) return [change];
+      return before.flatMap((item, index) => (deepEqual(item, after[index]) ? [] : [{ path: `${change.path}[${index}]`, before: item, after: after[index] }]));
+    }
+    if (values.changes.length === 0) notes.push('values: the YAML text changed but no key did (formatting, comments or order); Terraform still updates the release');
+    return values.changes;
+  });
+}
+
 function compareResources(before: ResourceConfig, after: ResourceConfig, renames: ReadonlyMap<string, string>, movedFrom?: string): ResourceChange | undefined {
   const afterAttributes = renamedAttributes(after, renames);
   const ignored = ignoredChanges(after.attributes);
   const raw = diffAttributes(before.attributes, afterAttributes).filter((change) => !isIgnored(change.path, ignored));
   if (raw.length === 0) return undefined;
   const analysis = analyzeReplacement(after.type, before.attributes, afterAttributes, ignored);
-  const changes: AttributeChange[] = raw.map((change) => ({
+  const notes: string[] = [];
+  const changes: AttributeChange[] = expandHelmValues(after.type, raw, notes).map((change) => ({
     ...change,
     forcesReplacement: analysis.forcedBy.some((forced) => pathsOverlap(stripIndices(change.path), forced.attribute)),
     sensitive: isSensitive(after.type, change.path),
   }));
-  const notes: string[] = [];
-  if (movedFrom !== undefined) notes.push(`moved from ${code(movedFrom)} (moved block)`);
+  if (movedFrom !== undefined) notes.unshift(`moved from ${code(movedFrom)} (moved block)`);
   if (!analysis.known) notes.push(`replacement rules unknown for ${code(after.type)}: shown as an update`);
+  const action = analysis.forcedBy.length > 0 ? 'replace' : 'update';
+  const preventDestroy = preventDestroyOf(action, before, after);
   return {
-    action: analysis.forcedBy.length > 0 ? 'replace' : 'update',
+    action,
     address: after.address,
     type: after.type,
     constructPath: after.constructPath,
@@ -113,6 +152,7 @@ function compareResources(before: ResourceConfig, after: ResourceConfig, renames
     notes,
     warnings: analysis.warnings,
     ...(movedFrom !== undefined ? { movedFrom } : {}),
+    ...(preventDestroy !== undefined ? { preventDestroy } : {}),
   };
 }
 
@@ -134,6 +174,7 @@ function createNote(change: AddressChange): string {
 function simpleChange(action: 'create' | 'destroy', resource: ResourceConfig, addressChange?: AddressChange): ResourceChange {
   const name = label(resource);
   const notes = [...(name ? [name] : []), ...(addressChange ? [action === 'destroy' ? destroyNote(addressChange) : createNote(addressChange)] : [])];
+  const preventDestroy = action === 'destroy' ? preventDestroyOf(action, resource, undefined) : undefined;
   return {
     action,
     address: resource.address,
@@ -144,6 +185,7 @@ function simpleChange(action: 'create' | 'destroy', resource: ResourceConfig, ad
     notes,
     warnings: [],
     ...(addressChange ? { addressChange } : {}),
+    ...(preventDestroy !== undefined ? { preventDestroy } : {}),
   };
 }
 

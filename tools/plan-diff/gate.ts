@@ -1,5 +1,5 @@
 /** The `--fail-on` gate: protected stacks, acknowledgments and the pass/block decision (pure). */
-import type { PlanDiff } from './model';
+import type { PlanDiff, PreventDestroy } from './model';
 
 export type GateAction = 'replace' | 'destroy';
 export const GATE_ACTIONS: readonly GateAction[] = ['replace', 'destroy'];
@@ -20,6 +20,10 @@ export interface Violation {
   readonly action: GateAction;
   readonly address: string;
   readonly constructPath: string;
+  /** A replace/destroy of a `prevent_destroy` resource: blocked in any stack, and no acknowledgment allows it. */
+  readonly preventDestroy?: PreventDestroy;
+  /** The head address when the destroy is an address change (the fix is a move, not a destroy). */
+  readonly addressChangeTo?: string;
 }
 
 export interface AllowedViolation {
@@ -38,6 +42,8 @@ export interface GateResult {
   readonly protectedStacks: readonly string[];
   readonly blocked: readonly Violation[];
   readonly allowed: readonly AllowedViolation[];
+  /** Acknowledgments that match a `prevent_destroy` change: not honoured, the change stays blocked. */
+  readonly refused: readonly AllowedViolation[];
   readonly applied: readonly Acknowledgment[];
   readonly unused: readonly Acknowledgment[];
   readonly passed: boolean;
@@ -84,15 +90,26 @@ export function acknowledgmentMatches(ack: Acknowledgment, violation: Violation)
   return violation.constructPath === ack.prefix || violation.constructPath.startsWith(`${ack.prefix}/`);
 }
 
+/**
+ * Replaces/destroys that fail on `--fail-on` in protected stacks, and, in every stack whatever `--fail-on` lists,
+ * the replace/destroy of a resource with `lifecycle.prevent_destroy` (see {@link preventDestroyAdvice}).
+ */
 export function violations(diff: PlanDiff, options: Pick<GateOptions, 'failOn' | 'protectedStacks'>): Violation[] {
   const result: Violation[] = [];
   for (const stack of diff.stacks) {
-    if (!options.protectedStacks.has(stack.stack)) continue;
+    const protectedStack = options.protectedStacks.has(stack.stack);
     for (const change of stack.changes) {
       const action = change.action;
-      if ((action === 'replace' || action === 'destroy') && options.failOn.has(action)) {
-        result.push({ stack: stack.stack, action, address: change.address, constructPath: change.constructPath });
-      }
+      if (action !== 'replace' && action !== 'destroy') continue;
+      if (change.preventDestroy === undefined && !(protectedStack && options.failOn.has(action))) continue;
+      result.push({
+        stack: stack.stack,
+        action,
+        address: change.address,
+        constructPath: change.constructPath,
+        ...(change.preventDestroy !== undefined ? { preventDestroy: change.preventDestroy } : {}),
+        ...(change.addressChange !== undefined && action === 'destroy' ? { addressChangeTo: change.addressChange.to } : {}),
+      });
     }
   }
   return result;
@@ -101,10 +118,17 @@ export function violations(diff: PlanDiff, options: Pick<GateOptions, 'failOn' |
 export function evaluateGate(diff: PlanDiff, options: GateOptions): GateResult {
   const blocked: Violation[] = [];
   const allowed: AllowedViolation[] = [];
+  const refused: AllowedViolation[] = [];
   for (const violation of violations(diff, options)) {
     const acknowledgment = options.acknowledgments.find((ack) => acknowledgmentMatches(ack, violation));
-    if (acknowledgment) allowed.push({ violation, acknowledgment });
-    else blocked.push(violation);
+    if (violation.preventDestroy !== undefined) {
+      blocked.push(violation);
+      if (acknowledgment) refused.push({ violation, acknowledgment });
+    } else if (acknowledgment) {
+      allowed.push({ violation, acknowledgment });
+    } else {
+      blocked.push(violation);
+    }
   }
   const applied = options.acknowledgments.filter((ack) => allowed.some((a) => a.acknowledgment === ack));
   return {
@@ -112,8 +136,9 @@ export function evaluateGate(diff: PlanDiff, options: GateOptions): GateResult {
     protectedStacks: [...options.protectedStacks].sort(),
     blocked,
     allowed,
+    refused,
     applied,
-    unused: options.acknowledgments.filter((ack) => !applied.includes(ack)),
+    unused: options.acknowledgments.filter((ack) => !applied.includes(ack) && !refused.some((r) => r.acknowledgment === ack)),
     passed: blocked.length === 0,
   };
 }
@@ -122,4 +147,21 @@ export function evaluateGate(diff: PlanDiff, options: GateOptions): GateResult {
 export function suggestedAcknowledgment(violation: Violation): string {
   const target = violation.constructPath !== '' ? violation.constructPath.split('/')[0] : violation.address;
   return `plan-diff: allow ${violation.action} ${violation.stack}/${target}`;
+}
+
+/** Why a `prevent_destroy` change is blocked whatever the acknowledgments, and how to proceed. */
+export function preventDestroyAdvice(violation: Violation): string {
+  const why =
+    violation.preventDestroy === 'refused'
+      ? 'Terraform will refuse this (lifecycle.prevent_destroy is true: the plan fails with "Instance cannot be destroyed")'
+      : 'lifecycle.prevent_destroy was true in the base and this change lifts it, so Terraform would destroy the resource';
+  const proceed =
+    violation.addressChangeTo !== undefined
+      ? `if only the address changed, move the state instead of destroying: call .moveFromId("${violation.address}") on the new resource ` +
+        `or add moved { from = ${violation.address}, to = ${violation.addressChangeTo} }; to really destroy it, `
+      : '';
+  return (
+    `${why}; an acknowledgment cannot allow it. To proceed: ${proceed}remove prevent_destroy in a separate, reviewed change first ` +
+    `and apply it, then this change (with an acknowledgment line if the stack is protected)`
+  );
 }

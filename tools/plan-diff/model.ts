@@ -55,6 +55,13 @@ export interface AddressChange {
   readonly similarity: number;
 }
 
+/**
+ * `lifecycle.prevent_destroy` and a replace/destroy: `refused` when the head still sets it on the resource
+ * (Terraform fails the plan: "Instance cannot be destroyed"); `lifted` when only the base set it (the resource
+ * block is removed, or this change removes the flag): Terraform then destroys a resource that was protected.
+ */
+export type PreventDestroy = 'refused' | 'lifted';
+
 export interface ResourceChange {
   readonly action: Action;
   readonly address: string;
@@ -67,6 +74,8 @@ export interface ResourceChange {
   readonly addressChange?: AddressChange;
   /** Set when a `moved` block maps the base address to this head address. */
   readonly movedFrom?: string;
+  /** Set on a replace or destroy of a resource with `lifecycle.prevent_destroy` (see {@link PreventDestroy}). */
+  readonly preventDestroy?: PreventDestroy;
 }
 
 export type StackStatus = 'changed' | 'unchanged' | 'added' | 'removed';

@@ -9,5 +9,5 @@ module.exports = {
   // One temporary directory per run, removed at the end (test/temp-dir.cjs).
   globalSetup: '<rootDir>/test/global-setup.cjs',
   globalTeardown: '<rootDir>/test/global-teardown.cjs',
-  reporters: ['default', '<rootDir>/scripts/summary-reporter.cjs'],
+  reporters: ['default', '<rootDir>/scripts/summary-reporter.cjs', '<rootDir>/tools/plan-diff/snapshot-hint-reporter.cjs'],
 };

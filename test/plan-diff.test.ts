@@ -588,6 +588,38 @@ describe('plan-diff: text width', () => {
   });
 });
 
+describe('snapshot tests point to plan-diff when they fail (jest reporter)', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const Reporter = require('../tools/plan-diff/snapshot-hint-reporter.cjs');
+  const result = (snapshot: Record<string, number>, messages: string[] = []) => ({
+    numFailedTests: messages.length,
+    snapshot: { added: 0, matched: 1, unmatched: 0, updated: 0, filesRemoved: 0, total: 1, ...snapshot },
+    testResults: [{ testResults: messages.map((m) => ({ status: 'failed', failureMessages: [m] })) }],
+  });
+
+  test('one line when a snapshot did not match or was not written under --ci; nothing otherwise', () => {
+    const hint = 'Snapshots changed: run `npm run plan-diff -- --base HEAD` for a readable summary of what the synthesized plans change.';
+    expect(Reporter.snapshotHint(result({ unmatched: 2 }, ['expect(received).toMatchSnapshot()']))).toBe(hint);
+    expect(Reporter.snapshotHint(result({}, ['New snapshot was not written. The update flag must be explicitly passed to write a new snapshot.']))).toBe(hint);
+    expect(Reporter.snapshotHint(result({}, ['expect(received).toBe(expected)']))).toBeUndefined();
+    expect(Reporter.snapshotHint(result({ updated: 3 }))).toBeUndefined();
+    expect(Reporter.snapshotHint({})).toBeUndefined();
+
+    const reporter = new Reporter();
+    const written: string[] = [];
+    reporter.write = (text: string) => written.push(text);
+    reporter.atExit = (print: () => void) => print();
+    reporter.onRunComplete(new Set(), result({ unmatched: 1 }, ['mismatch']));
+    reporter.onRunComplete(new Set(), result({}));
+    expect(written).toEqual([`\n${hint}\n`]);
+  });
+
+  test('registered in jest.config.js', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    expect(require('../jest.config.js').reporters).toContain('<rootDir>/tools/plan-diff/snapshot-hint-reporter.cjs');
+  });
+});
+
 describe('plan-diff --base: git worktree synthesis (stub main.ts, no cdktf)', () => {
   let repo: string;
   const git = (...args: string[]) => execFileSync('git', [...GIT_IDENTITY, ...args], { cwd: repo, encoding: 'utf8' });

@@ -197,24 +197,23 @@ function validateAcrossEnvironments(p: Problems, envs: readonly EnvironmentConfi
   p.unique('environments.*.resourceGroupName (each environment owns its resource group)', envs.map((e) => e.resourceGroupName), (k) => k.toLowerCase());
 
   const apps = envs.flatMap((env) => (Array.isArray(env.applications) ? env.applications.filter((a) => typeof a === 'object' && a !== null && typeof a.name === 'string').map((app) => ({ env, app })) : []));
-  // A GitHub environment's subject is trusted by its environment's infrastructure deployer and one application's deployer.
-  const owners = new Map<string, string>();
-  const conflicting = new Set<string>();
-  const claim = (name: unknown, owner: string, envName: string) => {
+  // A GitHub environment's subject is trusted by one environment's deployers, or one application's; an application may
+  // take its own environment's GitHub environment (then its deployer shares the subject), and only one may.
+  const owners = new Map<string, { readonly env: string; readonly app?: string }>();
+  const reported = new Set<string>();
+  const label = (o: { readonly env: string; readonly app?: string }) => (o.app === undefined ? `environment ${o.env}` : `application ${o.env}/${o.app}`);
+  const claim = (name: unknown, owner: { readonly env: string; readonly app?: string }) => {
     if (typeof name !== 'string') return;
     const key = name.toLowerCase();
     const previous = owners.get(key);
-    if (previous === undefined) owners.set(key, owner);
-    else if (conflicting.has(key)) return;
-    else if (previous !== owner && !(previous === `environment ${envName}` && owner.startsWith(`application ${envName}/`))) {
-      conflicting.add(key);
-      p.add(`environments.*.github.environment, applications[].githubEnvironment`, `${describe(name)} is used by ${previous} and ${owner}; each GitHub environment is a federated subject that one environment's deployers, or one application's, may trust`);
-    } else if (previous !== owner) {
-      owners.set(key, owner);
+    if (previous === undefined || (previous.app === undefined && owner.app !== undefined && previous.env === owner.env)) owners.set(key, owner);
+    else if (label(previous) !== label(owner) && !reported.has(key)) {
+      reported.add(key);
+      p.add(`environments.*.github.environment, applications[].githubEnvironment`, `${describe(name)} is used by ${label(previous)} and ${label(owner)}; each GitHub environment is a federated subject that one environment's deployers, or one application's, may trust`);
     }
   };
-  for (const env of envs) if (typeof env.github === 'object' && env.github !== null) claim(env.github.environment, `environment ${env.name}`, env.name);
-  for (const { env, app } of apps) claim(app.githubEnvironment, `application ${env.name}/${app.name}`, env.name);
+  for (const env of envs) if (typeof env.github === 'object' && env.github !== null) claim(env.github.environment, { env: env.name });
+  for (const { env, app } of apps) claim(app.githubEnvironment, { env: env.name, app: app.name });
   // Names derived from an environment and an application must not collide across pairs (`a` + `b-c`, `a-b` + `c`);
   // one application listed twice in one environment is already reported as a duplicate name.
   const pairs = [...new Map(apps.map((pair) => [`${pair.env.name}\u0000${pair.app.name}`, pair])).values()];

@@ -57,16 +57,21 @@ export const AKS_OPERATOR_ACTIONS: readonly string[] = [
 ];
 
 /**
- * The custom role's name. Role names are unique per Entra tenant, and resource group names repeat across
+ * A custom role's name. Role names are unique per Entra tenant, and resource group names repeat across
  * subscriptions (two subscriptions of one tenant running this kit with the same names): the subscription makes it unique.
  */
-export function aksOperatorRoleName(subscriptionId: string, resourceGroupName: string): string {
-  return `AKS node pool operator (${subscriptionId}/${resourceGroupName})`;
+function customRoleName(what: string, subscriptionId: string, resourceGroupName: string): string {
+  return `${what} (${subscriptionId}/${resourceGroupName})`;
 }
 
-/** The state reader and writer custom roles' names, unique per tenant like every custom role name. */
-export function stateRoleName(kind: string, subscriptionId: string, resourceGroupName: string): string {
-  return `Terraform state ${kind} (${subscriptionId}/${resourceGroupName})`;
+/** The infrastructure deployer's custom AKS role, one per environment resource group. */
+export function aksOperatorRoleName(subscriptionId: string, resourceGroupName: string): string {
+  return customRoleName('AKS node pool operator', subscriptionId, resourceGroupName);
+}
+
+/** The state reader and writer custom roles, defined in the state resource group. */
+export function stateRoleName(kind: 'reader' | 'writer', subscriptionId: string, resourceGroupName: string): string {
+  return customRoleName(`Terraform state ${kind}`, subscriptionId, resourceGroupName);
 }
 
 /**
@@ -98,15 +103,15 @@ class StateAccessRoles extends Construct {
 
   constructor(scope: Construct, id: string, props: { readonly subscriptionId: string; readonly resourceGroupId: string; readonly resourceGroupName: string }) {
     super(scope, id);
-    const role = (roleId: string, kind: string, dataActions: readonly string[], description: string) => new RoleDefinition(this, roleId, {
+    const role = (kind: 'reader' | 'writer', dataActions: readonly string[], description: string) => new RoleDefinition(this, kind, {
       name: stateRoleName(kind, props.subscriptionId, props.resourceGroupName),
       description,
       scope: props.resourceGroupId,
       assignableScopes: [props.resourceGroupId],
       permissions: [{ dataActions: [...dataActions] }],
     });
-    this.reader = role('reader', 'reader', STATE_READ_DATA_ACTIONS, 'Reads Terraform state blobs; every assignment narrows it to one container with a condition.');
-    this.writer = role('writer', 'writer', STATE_WRITE_DATA_ACTIONS, 'Reads Terraform state blobs and writes and leases one state file; every assignment narrows it with a condition.');
+    this.reader = role('reader', STATE_READ_DATA_ACTIONS, 'Reads Terraform state blobs; every assignment narrows it to one container with a condition.');
+    this.writer = role('writer', STATE_WRITE_DATA_ACTIONS, 'Reads Terraform state blobs and writes and leases one state file; every assignment narrows it with a condition.');
   }
 }
 
@@ -124,8 +129,8 @@ interface EnvironmentBootstrapProps {
 }
 
 /**
- * One environment's share of `state-bootstrap`: its resource group; the three GitHub Actions identities (infrastructure
- * deployer, application deployer, pull-request planner) in the state resource group, where no deployer holds a
+ * One environment's share of `state-bootstrap`: its resource group; its GitHub Actions identities (the infrastructure
+ * deployer, the pull-request planner, and a deployer per application) in the state resource group, where no deployer holds a
  * right, so none can re-federate itself; their state access; the infrastructure deployer's rights on the
  * environment; and the GitHub environment with its protection rules and sign-in secrets.
  */
@@ -154,7 +159,7 @@ class EnvironmentBootstrap extends Construct {
       for (const { app, identity } of deployers) assignRole(this.stack, `${who}-${envName}-read-deploy-${app.name}`, { principal, role: 'Reader', scope: identity.id });
     }
 
-    this.grantEnvironmentRights(env, infra, group, provider);
+    this.grantEnvironmentRights(infra, group);
     this.wireGithub(infra, plan, deployers);
     new TerraformOutput(this.stack, `infra_client_id_${envName.replace(/-/g, '_')}`, { value: infra.clientId, description: `Client ID the infrastructure workflow deploys ${envName} as` });
   }
@@ -193,8 +198,9 @@ class EnvironmentBootstrap extends Construct {
   }
 
   /** The infrastructure deployer's roles on the environment's resource group: narrow built-in roles, node pools, constrained delegation. */
-  private grantEnvironmentRights(env: EnvironmentConfig, infra: GithubActionsIdentity, group: ResourceGroup, provider: AzurermProvider | undefined): void {
-    const stack = this.stack;
+  private grantEnvironmentRights(infra: GithubActionsIdentity, group: ResourceGroup): void {
+    const { stack } = this;
+    const { env, provider } = this.props;
     const envName = env.name;
     for (const { role } of INFRA_DEPLOYER_ROLES) {
       useProvider(assignRole(stack, `infra-${envName}-${role.replace(/[^A-Za-z]/g, '')}`, { principal: infra, role, scope: group.id }), provider);

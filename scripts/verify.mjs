@@ -296,25 +296,33 @@ function validateKubernetes(ctx) {
   return { ...v, result: v.findings.length ? 'FAIL' : 'PASS' };
 }
 
-/** Checkov on every stack's cdk.tf.json (terraform_json) and every rendered chart (kubernetes), skips from the waivers. */
+/** Checkov on every stack's cdk.tf.json (terraform_json) and every rendered chart (kubernetes), judged against the waivers. */
 async function validateCheckov(ctx) {
   const checkov = join(venvBin, 'checkov');
   const version = toolStatus('checkov').detail;
   const v = { name: 'checkov', version, findings: [], notes: [] };
+  // Each target's key is what its waivers are listed under: the stack's name, or chart-<env>-<app> for a rendered chart.
+  const target = (key, where, file, framework) => ({ key, where, file, framework, waivers: ctx.waivers.get(key) ?? [] });
   const targets = [
-    ...ctx.stacks.map((s) => ({ where: `${s.name} (cdk.tf.json)`, file: s.file, framework: 'terraform_json', waivers: ctx.waivers.get(s.name) ?? [] })),
-    ...ctx.releases.filter((r) => r.manifests).map((r) => ({ where: `${r.where} rendered chart`, file: r.manifests, framework: 'kubernetes', waivers: ctx.waivers.get(r.stack.replace(/^workload-/, 'chart-')) ?? [] })),
+    ...ctx.stacks.map((s) => target(s.name, `${s.name} (cdk.tf.json)`, s.file, 'terraform_json')),
+    ...ctx.releases.filter((r) => r.manifests).map((r) => target(r.stack.replace(/^workload-/, 'chart-'), `${r.where} rendered chart`, r.manifests, 'kubernetes')),
   ];
-  const waived = new Map();
-  for (const t of targets) for (const w of t.waivers) waived.set(`[${w.rule}] ${w.reason}`, [...(waived.get(`[${w.rule}] ${w.reason}`) ?? []), t.where.split(' ')[0]]);
-  for (const [waiver, where] of waived) v.notes.push(`waiver in ${[...new Set(where)].join(', ')}: ${waiver}`);
+  // Each waiver (rule and reason) with the keys of the targets it covers.
+  const waivers = new Map();
+  for (const t of targets) {
+    for (const w of t.waivers) {
+      const id = `[${w.rule}] ${w.reason}`;
+      waivers.set(id, { rule: w.rule, keys: new Set([...(waivers.get(id)?.keys ?? []), t.key]) });
+    }
+  }
+  for (const [id, { keys }] of waivers) v.notes.push(`waiver in ${[...keys].join(', ')}: ${id}`);
   // Checkov runs every check; a failed check that a waiver of that target covers is reported as waived, not as a
   // finding. (With --skip-check Checkov would not say whether a waiver is still needed.)
   const jobs = targets.map((t) => async () => {
     const argv = ['-f', t.file, '--framework', t.framework, '-o', 'json', '--compact', '--quiet', '--skip-download'];
     return { t, r: await runAsync(checkov, argv) };
   });
-  // Waivers Checkov used, as `<stack or chart-env>|<check>`: a waiver used nowhere is stale.
+  // Waivers Checkov used, as `<target key>|<check>`: a waiver used nowhere is stale.
   const used = new Set();
   const results = await pool(jobs, 2);
   for (const { t, r } of results) {
@@ -332,7 +340,7 @@ async function validateCheckov(ctx) {
         // Checkov names the pod of a workload after its labels: keep kind.namespace.name.
         const resource = c.resource.replace(/^(Pod\.[^.]+\.[^.]+)\..*$/, '$1 (pod template)');
         if (t.waivers.some((w) => w.rule === c.check_id)) {
-          used.add(`${t.where.split(' ')[0]}|${c.check_id}`);
+          used.add(`${t.key}|${c.check_id}`);
           v.waivedCount = (v.waivedCount ?? 0) + 1;
         } else {
           v.findings.push({ where: `${t.where} ${resource}`, rule: c.check_id, message: c.check_name });
@@ -342,13 +350,9 @@ async function validateCheckov(ctx) {
   }
   // A waiver no target needed would silently exempt the next regression. Waivers of the synth-time policy's own
   // rules are judged by the synth too; here, each waiver must be used by Checkov on at least one of its targets.
-  const targetKey = (t) => (t.framework === 'kubernetes' ? t.where.split(' ')[0].replace(/^workload-/, 'chart-') : t.where.split(' ')[0]);
-  const owners = new Map();
-  for (const t of targets) for (const w of t.waivers) owners.set(`${w.rule}|${w.reason}`, [...(owners.get(`${w.rule}|${w.reason}`) ?? []), t]);
-  for (const [key, ts] of owners) {
-    const rule = key.split('|')[0];
-    if (!ts.some((t) => used.has(`${t.where.split(' ')[0]}|${rule}`))) {
-      v.findings.push({ where: `waiver ${rule} (${[...new Set(ts.map(targetKey))].join(', ')})`, rule: 'stale waiver', message: 'Checkov reports nothing this waiver covers; remove it from stacks/waivers.ts or the environment\'s waivers' });
+  for (const { rule, keys } of waivers.values()) {
+    if (![...keys].some((key) => used.has(`${key}|${rule}`))) {
+      v.findings.push({ where: `waiver ${rule} (${[...keys].join(', ')})`, rule: 'stale waiver', message: 'Checkov reports nothing this waiver covers; remove it from stacks/waivers.ts or the environment\'s waivers' });
     }
   }
   v.notes.push(`${targets.length} target(s): ${ctx.stacks.length} stacks, ${targets.length - ctx.stacks.length} rendered charts`);

@@ -26,7 +26,9 @@ function useProvider(scope: IConstruct, provider: AzurermProvider | undefined): 
 }
 
 /** Relative to the stack's directory (cdktf.out/stacks/state-bootstrap): the repository root, where .gitignore keeps it out of git. */
-export const BOOTSTRAP_STATE_PATH = '../../../terraform.state-bootstrap.tfstate';
+/** The state-bootstrap stack's local state file, at the repository root (npm run doctor looks for it there). */
+export const BOOTSTRAP_STATE_FILE = 'terraform.state-bootstrap.tfstate';
+export const BOOTSTRAP_STATE_PATH = `../../../${BOOTSTRAP_STATE_FILE}`;
 
 /**
  * The roles the infrastructure deployer of an environment holds on that environment's resource group, each the

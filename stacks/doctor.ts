@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BOOTSTRAP_STATE_FILE } from './bootstrap-stack';
 import type { PlatformConfig } from './config-schema';
 import { validateConfig } from './validate-config';
 
@@ -212,9 +213,6 @@ function commandFailure(command: string, result: CommandResult): string {
   const said = firstLine(result.stderr) || firstLine(result.stdout);
   return `${command} exited ${result.status}${said ? ` (${said})` : ''}`;
 }
-
-/** The local state file of the state-bootstrap stack (stacks/bootstrap-stack.ts BOOTSTRAP_STATE_PATH), at the repository root. */
-export const BOOTSTRAP_STATE_FILE = 'terraform.state-bootstrap.tfstate';
 
 export const MIN_TERRAFORM = [1, 11] as const;
 

@@ -1,7 +1,7 @@
 import { basename, join } from 'node:path';
-import { BOOTSTRAP_STATE_PATH } from '../stacks/bootstrap-stack';
+import { BOOTSTRAP_STATE_FILE, BOOTSTRAP_STATE_PATH } from '../stacks/bootstrap-stack';
 import {
-  BOOTSTRAP_STATE_FILE, CommandResult, DoctorEnvironment, configChecks, doctor, documentationRangeOf, environmentChecks, formatCheck, isPlaceholderGuid,
+  CommandResult, DoctorEnvironment, configChecks, doctor, documentationRangeOf, environmentChecks, formatCheck, isPlaceholderGuid,
   placeholderFindings, placeholderWarning, runCommand,
 } from '../stacks/doctor';
 import { PlatformConfig, config as shipped } from '../stacks/environments';

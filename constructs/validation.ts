@@ -207,6 +207,8 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   const limit = Math.min(3, Math.max(1, Math.floor(w.length / 3)));
   let best: { candidate: string; distance: number } | undefined;
   for (const candidate of candidates) {
+    // The distance is at least the difference in length: an oversize word costs nothing to rule out.
+    if (Math.abs(w.length - candidate.length) > limit) continue;
     const distance = editDistance(w, candidate.toLowerCase());
     if (distance <= limit && (best === undefined || distance < best.distance)) best = { candidate, distance };
   }

@@ -690,7 +690,7 @@ for (const env of Object.keys(config.environments)) {
 });
 
 describe('plan-diff end to end on a copy of this project', () => {
-  const EXCLUDED = new Set(['node_modules', 'cdktf.out', '.git', 'dist', 'coverage']);
+  const EXCLUDED = new Set(['node_modules', 'cdktf.out', '.git', 'dist', 'coverage', '.cache']);
 
   test('changing prod’s cluster DNS prefix reports a replace of platform-prod’s cluster and blocks the gate', () => {
     const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'plan-diff-e2e-'));

@@ -8,7 +8,7 @@ import { IKubernetesCluster } from './kubernetes-cluster';
 import { APPLICATION_NAME, APPLICATION_NAME_ALLOWED, NAMESPACE, NAMESPACE_ALLOWED, OBJECT_NAME, OBJECT_NAME_ALLOWED } from './names';
 import { IPrincipal } from './principal';
 import { AzureResourceProps } from './resource';
-import { Problem, Problems, throwIfInvalid } from './validation';
+import { Problem, Problems, describe, throwIfInvalid } from './validation';
 import { WorkloadIdentity } from './workload-identity';
 
 export interface ApplicationProps {
@@ -40,6 +40,13 @@ export interface ApplicationProps {
   };
   /** The image's repository name in the registry, `<login server>/<imageName>`. @default - the application's name */
   readonly imageName?: string;
+  /**
+   * How its releases reach the cluster. `'push'`: the deployer installs the release itself, so it may use the cluster
+   * and write in the namespace. `'gitops'`: Flux installs it from published manifests; the deployer only pushes
+   * images (and publishes manifests, granted by GitOps.grantPublish) and holds no cluster role at all.
+   * The deploy job reads it as the variable DELIVERY. @default 'push'
+   */
+  readonly delivery?: 'push' | 'gitops';
 }
 
 /** Every problem with `props`, each naming the field and what is allowed. Pure. */
@@ -49,6 +56,7 @@ export function validateApplication(props: ApplicationProps): Problem[] {
   p.string('name', props.name, APPLICATION_NAME, APPLICATION_NAME_ALLOWED);
   p.string('namespace', props.namespace, NAMESPACE, NAMESPACE_ALLOWED);
   p.string('serviceAccountName', props.serviceAccountName, OBJECT_NAME, OBJECT_NAME_ALLOWED);
+  if (props.delivery !== undefined && props.delivery !== 'push' && props.delivery !== 'gitops') p.add('delivery', `${describe(props.delivery)} is not allowed: 'push' or 'gitops'`);
   if (props.github !== undefined && p.object('github', props.github)) checkRepository(p, 'github.repository', props.github.repository);
   return p.list;
 }
@@ -67,8 +75,12 @@ export class Application extends Construct {
   public readonly imageRepository: string;
   /** The pods' Azure identity. */
   public readonly workloadIdentity: WorkloadIdentity;
-  /** The deployer's role assignments: AcrPush on the registry, Cluster User, RBAC Writer in the namespace. */
+  /** Who deploys it. */
+  public readonly deployer: IPrincipal;
+  /** The deployer's role assignments: AcrPush on the registry, and with push delivery Cluster User and RBAC Writer in the namespace. */
   public readonly deployerRoles: readonly RoleAssignment[];
+  /** How its releases reach the cluster. */
+  public readonly delivery: 'push' | 'gitops';
   /** The deploy job's variables, when `github` is set. */
   public readonly githubEnvironment?: GithubEnvironment;
 
@@ -86,10 +98,12 @@ export class Application extends Construct {
       namespace: props.namespace,
       serviceAccountName: props.serviceAccountName,
     });
+    this.delivery = props.delivery ?? 'push';
+    this.deployer = props.deployer;
     this.deployerRoles = [
       props.registry.grantPush(props.deployer),
-      props.cluster.grantClusterUser(props.deployer),
-      props.cluster.grantNamespaceWriter(props.deployer, props.namespace),
+      // With GitOps the deployer never reaches the cluster: Flux applies what it publishes.
+      ...(this.delivery === 'push' ? [props.cluster.grantClusterUser(props.deployer), props.cluster.grantNamespaceWriter(props.deployer, props.namespace)] : []),
     ];
     if (props.github) {
       this.githubEnvironment = new GithubEnvironment(this, 'github', {
@@ -100,9 +114,10 @@ export class Application extends Construct {
         variables: {
           ACR_NAME: props.registry.name,
           ACR_LOGIN_SERVER: props.registry.loginServer,
-          AKS_CLUSTER: props.cluster.name,
+          ...(this.delivery === 'push' ? { AKS_CLUSTER: props.cluster.name } : {}),
           NAMESPACE: props.namespace,
           IMAGE_NAME: imageName,
+          DELIVERY: this.delivery,
           ...props.github.variables,
         },
       });

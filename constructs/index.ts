@@ -32,6 +32,9 @@ export type { WorkloadIdentityProps } from './workload-identity';
 export { Application, validateApplication } from './application';
 export type { ApplicationProps } from './application';
 
+export { GitOps, validateGitOps } from './gitops';
+export type { GitOpsKustomization, GitOpsProps } from './gitops';
+
 export { AppRelease, validateAppRelease } from './app-release';
 export type { AppReleaseProps, AppValues, ResourceQuantities } from './app-release';
 

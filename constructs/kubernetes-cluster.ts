@@ -205,6 +205,8 @@ export interface IKubernetesCluster extends IConstruct {
   readonly oidcIssuerUrl: string;
   /** The kubelet identity (`kubelet_identity[0].object_id`), which pulls images, as a principal for role assignments. */
   readonly kubeletIdentity: IPrincipal;
+  /** Client ID of the kubelet identity, for what authenticates as it (Flux's source reader); unknown for clusters imported by attributes without it. */
+  readonly kubeletIdentityClientId?: string;
   /** Exactly what `az aks update --attach-acr` does: AcrPull for the kubelet identity, scoped to the registry. */
   attachRegistry(registry: IContainerRegistry): RoleAssignment;
   /** Lets `principal` fetch the cluster's user kubeconfig: "Azure Kubernetes Service Cluster User Role" on the cluster. */
@@ -233,6 +235,8 @@ export interface KubernetesClusterAttributes {
   readonly oidcIssuerUrl: string;
   /** Object ID of the cluster's kubelet identity (`az aks show --query identityProfile.kubeletidentity.objectId`). */
   readonly kubeletIdentityObjectId: string;
+  /** Client ID of the kubelet identity (`az aks show --query identityProfile.kubeletidentity.clientId`); needed by GitOps. @default - unknown */
+  readonly kubeletIdentityClientId?: string;
 }
 
 const CLUSTER: ImportedName = { pattern: CLUSTER_NAME, allowed: CLUSTER_NAME_ALLOWED, kind: 'cluster' };
@@ -249,6 +253,7 @@ export function validateClusterAttributes(attributes: KubernetesClusterAttribute
   checkIdAndName(p, attributes, { pattern: CLUSTER_ID, allowed: CLUSTER_ID_ALLOWED }, CLUSTER);
   p.string('oidcIssuerUrl', attributes.oidcIssuerUrl, OIDC_ISSUER_URL, OIDC_ISSUER_URL_ALLOWED);
   p.string('kubeletIdentityObjectId', attributes.kubeletIdentityObjectId, GUID, GUID_ALLOWED);
+  p.optionalString('kubeletIdentityClientId', attributes.kubeletIdentityClientId, GUID, GUID_ALLOWED);
   return p.list;
 }
 
@@ -281,6 +286,7 @@ class ExistingKubernetesCluster extends ClusterBase {
   public readonly name: string;
   public readonly oidcIssuerUrl: string;
   public readonly kubeletIdentity: IPrincipal;
+  public readonly kubeletIdentityClientId?: string;
 
   constructor(scope: Construct, id: string, lookup: KubernetesClusterLookup) {
     super(scope, id);
@@ -289,6 +295,7 @@ class ExistingKubernetesCluster extends ClusterBase {
     this.name = this.resource.name;
     this.oidcIssuerUrl = this.resource.oidcIssuerUrl;
     this.kubeletIdentity = kubelet(this.resource.kubeletIdentity.get(0).objectId);
+    this.kubeletIdentityClientId = this.resource.kubeletIdentity.get(0).clientId;
   }
 }
 
@@ -298,6 +305,7 @@ class ClusterFromAttributes extends ClusterBase {
   public readonly name: string;
   public readonly oidcIssuerUrl: string;
   public readonly kubeletIdentity: IPrincipal;
+  public readonly kubeletIdentityClientId?: string;
 
   constructor(scope: Construct, id: string, attributes: KubernetesClusterAttributes) {
     super(scope, id);
@@ -305,6 +313,7 @@ class ClusterFromAttributes extends ClusterBase {
     this.name = attributes.name;
     this.oidcIssuerUrl = attributes.oidcIssuerUrl;
     this.kubeletIdentity = kubelet(attributes.kubeletIdentityObjectId);
+    this.kubeletIdentityClientId = attributes.kubeletIdentityClientId;
   }
 }
 
@@ -344,6 +353,8 @@ export class KubernetesCluster extends ClusterBase {
   public readonly kubeletIdentityObjectId: string;
   /** The kubelet identity as a principal, for role assignments. */
   public readonly kubeletIdentity: IPrincipal;
+  /** Client ID of the kubelet identity. */
+  public readonly kubeletIdentityClientId: string;
   /** The API server URL. */
   public readonly host: string;
   /** Base64 PEM of the cluster CA certificate. */
@@ -367,6 +378,7 @@ export class KubernetesCluster extends ClusterBase {
     this.oidcIssuerUrl = this.resource.oidcIssuerUrl;
     this.kubeletIdentityObjectId = this.resource.kubeletIdentity.objectId;
     this.kubeletIdentity = kubelet(this.kubeletIdentityObjectId);
+    this.kubeletIdentityClientId = this.resource.kubeletIdentity.clientId;
     this.host = this.resource.kubeConfig.get(0).host;
     this.clusterCaCertificate = this.resource.kubeConfig.get(0).clusterCaCertificate;
   }

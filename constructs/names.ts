@@ -156,3 +156,11 @@ export const CONTAINER_NAME_ALLOWED = '3-63 lowercase letters, digits or single 
 /** A repository path in a registry: lowercase alphanumerics separated by `.`, `_`, `-` or `/`, at most 128 characters. */
 export const IMAGE_NAME = /^(?=.{1,128}$)[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
 export const IMAGE_NAME_ALLOWED = 'a registry repository name of at most 128 characters: lowercase letters and digits separated by ".", "_", "-" or "/"';
+
+/** A workflow file of the repository: `.github/workflows/<name>.yml` (or `.yaml`). */
+export const WORKFLOW_PATH = /^\.github\/workflows\/[A-Za-z0-9_.-]{1,100}\.ya?ml$/;
+export const WORKFLOW_PATH_ALLOWED = 'a workflow file such as .github/workflows/app.yml (letters, digits, dots, hyphens or underscores, ending in .yml or .yaml)';
+
+/** A branch name as a certificate identity or branch policy may name it: no spaces, `..`, or leading/trailing slash. */
+export const BRANCH_NAME = /^(?!.*\.\.)(?!\/)(?!.*\/$)[A-Za-z0-9._/-]{1,100}$/;
+export const BRANCH_NAME_ALLOWED = 'a branch name such as main or release/v2: 1-100 letters, digits, dots, hyphens, underscores or slashes, no "..", no slash at either end';

@@ -9,6 +9,8 @@ export const BUILT_IN_ROLE_IDS = {
   'Azure Kubernetes Service Cluster User Role': '4abbcc35-e782-43d8-92c5-2d3f1bd2253f',
   'Azure Kubernetes Service RBAC Writer': 'a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb',
   Reader: 'acdd72a7-3385-48ef-bd42-f606fba81ae7',
+  'Storage Blob Data Contributor': 'ba92f5b4-2d11-453d-a403-e96b0029c9fe',
+  'Storage Blob Data Reader': '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1',
 } as const;
 
 export type DelegableRole = keyof typeof BUILT_IN_ROLE_IDS;

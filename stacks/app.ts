@@ -14,8 +14,8 @@ export interface PolicedStack {
 }
 
 /**
- * Every stack on `app`: `state-bootstrap`, then per environment `platform-<env>` and a `workload-<env>-<app>` per
- * application, each with
+ * Every stack on `app`: `state-bootstrap`, then per environment `platform-<env>` and, where releases are pushed
+ * (`delivery: 'push'`), a `workload-<env>-<app>` per application, each with
  * the security policy aspect and its waivers (stacks/waivers.ts: the kit's and the environment's). The config must already be valid (see validateConfig).
  */
 export function buildStacks(app: App, config: PlatformConfig): PolicedStack[] {
@@ -25,6 +25,8 @@ export function buildStacks(app: App, config: PlatformConfig): PolicedStack[] {
   for (const env of Object.values(config.environments)) {
     const platform = new PlatformStack(app, platformStackName(env), { env, state: config.state, repository: config.repository });
     stacks.push(policed(platform));
+    // With GitOps, Flux installs the releases from deploy/<env>: no workload stack, no runner reaching the API server.
+    if (env.delivery === 'gitops') continue;
     for (const application of env.applications) {
       const { workloadIdentity } = platform.applications[application.name];
       stacks.push(policed(new WorkloadStack(app, workloadStackName(env, application), {

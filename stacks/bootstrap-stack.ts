@@ -45,6 +45,32 @@ export const INFRA_DEPLOYER_ROLES: ReadonlyArray<{ readonly role: string; readon
   { role: 'Azure Kubernetes Service RBAC Cluster Admin', why: 'install the Helm release the first time, which creates its namespace (only cluster admins may create namespaces)' },
 ];
 
+/** What the infrastructure deployer of a GitOps environment also holds on its resource group. */
+export const GITOPS_DEPLOYER_ROLES: ReadonlyArray<{ readonly role: string; readonly why: string }> = [
+  { role: 'Storage Account Contributor', why: 'create and configure the storage account Flux reads the manifests from (no data role: shared keys are off, so the account\'s keys open nothing)' },
+];
+
+/** The Flux extension and its configuration, added to the custom role in GitOps environments (no built-in role covers fluxConfigurations). */
+export const GITOPS_OPERATOR_ACTIONS: readonly string[] = [
+  'Microsoft.KubernetesConfiguration/extensions/read',
+  'Microsoft.KubernetesConfiguration/extensions/write',
+  'Microsoft.KubernetesConfiguration/extensions/delete',
+  'Microsoft.KubernetesConfiguration/extensions/operations/read',
+  'Microsoft.KubernetesConfiguration/fluxConfigurations/read',
+  'Microsoft.KubernetesConfiguration/fluxConfigurations/write',
+  'Microsoft.KubernetesConfiguration/fluxConfigurations/delete',
+  'Microsoft.KubernetesConfiguration/fluxConfigurations/operations/read',
+];
+
+/** The infrastructure deployer's built-in roles and custom-role actions in one environment: GitOps adds its own. */
+export function infraDeployerRights(env: EnvironmentConfig): { readonly roles: readonly string[]; readonly actions: readonly string[] } {
+  const gitops = env.delivery === 'gitops';
+  return {
+    roles: [...INFRA_DEPLOYER_ROLES, ...(gitops ? GITOPS_DEPLOYER_ROLES : [])].map((r) => r.role),
+    actions: [...AKS_OPERATOR_ACTIONS, ...(gitops ? GITOPS_OPERATOR_ACTIONS : [])],
+  };
+}
+
 /**
  * What the built-in AKS Contributor role lacks and a Terraform deploy of the cluster needs: the user node pools and the
  * temporary pool a rotation creates (agentPools), replacing a cluster, and reading its user kubeconfig on refresh.
@@ -88,13 +114,14 @@ export const RESOURCE_PROVIDERS: ReadonlyArray<{ readonly namespace: string; rea
   { namespace: 'Microsoft.Compute', why: 'the AKS node pools (virtual machine scale sets, disks)' },
   { namespace: 'Microsoft.ContainerRegistry', why: 'the registry and its replicas' },
   { namespace: 'Microsoft.ContainerService', why: 'the AKS cluster' },
+  { namespace: 'Microsoft.KubernetesConfiguration', why: 'the Flux extension and its configuration (GitOps environments)' },
   { namespace: 'Microsoft.ManagedIdentity', why: 'user-assigned identities and their federated credentials' },
   { namespace: 'Microsoft.Network', why: "the cluster's load balancer, public IPs and overlay network" },
   { namespace: 'Microsoft.OperationalInsights', why: 'the Log Analytics workspace' },
   { namespace: 'Microsoft.OperationsManagement', why: 'the monitoring add-on (Container insights)' },
   { namespace: 'Microsoft.PolicyInsights', why: 'the Azure Policy add-on' },
   { namespace: 'Microsoft.Resources', why: 'resource groups' },
-  { namespace: 'Microsoft.Storage', why: 'the state storage account' },
+  { namespace: 'Microsoft.Storage', why: 'the state storage account, and the storage account Flux reads from (GitOps environments)' },
   { namespace: 'microsoft.insights', why: 'the Container insights data collection rule and its association' },
 ];
 
@@ -154,7 +181,10 @@ class EnvironmentBootstrap extends Construct {
     // State: each deployer writes only its own stack's state file; the planner reads.
     this.grantState(`infra-${envName}-state`, infra, props.stateRoles.writer, `${platformStackName(env)}.tfstate`);
     this.grantState(`plan-${envName}-state`, plan, props.stateRoles.reader);
-    for (const { app, identity } of deployers) this.grantState(`deploy-${envName}-${app.name}-state`, identity, props.stateRoles.writer, `${workloadStackName(env, app)}.tfstate`);
+    // With GitOps no workload stack exists: the deployers only push images and publish manifests, never run Terraform.
+    if (env.delivery === 'push') {
+      for (const { app, identity } of deployers) this.grantState(`deploy-${envName}-${app.name}-state`, identity, props.stateRoles.writer, `${workloadStackName(env, app)}.tfstate`);
+    }
     // platform-<env> looks the deploy and plan identities up (data sources), to grant them roles and to refresh.
     for (const [who, principal] of [['infra', infra], ['plan', plan]] as const) {
       assignRole(this.stack, `${who}-${envName}-read-plan`, { principal, role: 'Reader', scope: plan.id });
@@ -204,16 +234,17 @@ class EnvironmentBootstrap extends Construct {
     const { stack } = this;
     const { env, provider } = this.props;
     const envName = env.name;
-    for (const { role } of INFRA_DEPLOYER_ROLES) {
+    const rights = infraDeployerRights(env);
+    for (const role of rights.roles) {
       useProvider(assignRole(stack, `infra-${envName}-${role.replace(/[^A-Za-z]/g, '')}`, { principal: infra, role, scope: group.id }), provider);
     }
     const aksOperator = new RoleDefinition(stack, `aks-operator-${envName}`, {
       provider,
       name: aksOperatorRoleName(env.subscriptionId, env.resourceGroupName),
-      description: 'Node pools, cluster replacement and user kubeconfig for the infrastructure deployer; AKS Contributor lacks them.',
+      description: 'Node pools, cluster replacement and user kubeconfig (and in GitOps environments the Flux extension and configuration) for the infrastructure deployer; AKS Contributor lacks them.',
       scope: group.id,
       assignableScopes: [group.id],
-      permissions: [{ actions: [...AKS_OPERATOR_ACTIONS] }],
+      permissions: [{ actions: [...rights.actions] }],
     });
     useProvider(assignRole(stack, `infra-${envName}-aks-operator`, {
       principal: infra, role: aksOperator.name, roleDefinitionId: aksOperator.roleDefinitionResourceId, scope: group.id,

@@ -149,6 +149,22 @@ export const environmentSchema = object({
   registry: registrySchema,
   cluster: clusterSchema,
   github: githubSchema,
+  /**
+   * How releases reach the cluster. `'push'`: the app workflow runs `cdktf deploy workload-<env>-<app>` (it needs the
+   * API server and a namespace writer role). `'gitops'`: Flux, the AKS `microsoft.flux` extension, pulls the generated
+   * manifests in `deploy/<env>` (`npm run gitops:generate`); the workflow only records the new image in Git.
+   */
+  delivery: oneOf(['push', 'gitops']),
+  /** Where Flux reads `deploy/<env>` from, in a GitOps environment (required then, refused otherwise). */
+  gitops: optional(object({
+    /** A storage account of its own, Entra ID only (no shared key): 3-24 lowercase letters or digits, globally unique. */
+    storageAccountName: string(),
+  })),
+  /**
+   * What the admission policy does with an image in the applications' namespaces that this repository's app workflow
+   * did not sign (`supplyChain`): `'enforce'` refuses the pod, `'audit'` admits it and reports a policy violation.
+   */
+  imageVerification: oneOf(['enforce', 'audit']),
   /** The applications this environment hosts: one entry onboards one application. */
   applications: list(appSchema),
   /** Checks this environment is explicitly exempt from, each with its reason; printed at every synth. */
@@ -160,6 +176,16 @@ export const platformConfigSchema = object({
   /** The repository whose workflows deploy, `owner/name`; the github provider's owner is its owner. */
   repository: string(),
   state: stateSchema,
+  /**
+   * Who signs the images the clusters admit: the app workflow of `repository` (keyless cosign, GitHub's OIDC issuer).
+   * The admission policy expects the certificate identity `https://github.com/<repository>/<workflow>@refs/heads/<branch>`.
+   */
+  supplyChain: object({
+    /** The workflow file that builds, scans and signs, relative to the repository root, e.g. `.github/workflows/app.yml`. */
+    workflow: string(),
+    /** The branch it signs on, e.g. `main`. */
+    branch: string(),
+  }),
   /** Any number of environments, by name. */
   environments: record(environmentSchema),
 });
@@ -172,3 +198,5 @@ export type AppConfig = Infer<typeof appSchema>;
 export type EnvironmentConfig = Infer<typeof environmentSchema>;
 export type PlatformConfig = Infer<typeof platformConfigSchema>;
 export type EnvironmentName = string;
+export type SupplyChainConfig = Infer<typeof platformConfigSchema>['supplyChain'];
+export type Delivery = EnvironmentConfig['delivery'];

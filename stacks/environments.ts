@@ -10,6 +10,8 @@ const PLATFORM_ADMINS_GROUP = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
 
 export const config: PlatformConfig = {
   repository: 'contoso/ai-platform',
+  // Images are signed by this repository's app workflow on main; the clusters' admission policy checks that identity.
+  supplyChain: { workflow: '.github/workflows/app.yml', branch: 'main' },
   state: {
     subscriptionId: SUBSCRIPTION_ID,
     tenantId: TENANT_ID,
@@ -50,6 +52,10 @@ export const config: PlatformConfig = {
         privateClusterEnabled: false,
       },
       github: { environment: 'dev', reviewers: { users: [], teams: [] }, branchPolicy: 'protected' },
+      // Push delivery: the app workflow deploys workload-dev-ai-app itself, for the fastest feedback.
+      delivery: 'push',
+      // Weakened for dev: unsigned images are admitted and reported (policy violations), so local experiments still run.
+      imageVerification: 'audit',
       applications: [{
         name: 'ai-app',
         githubEnvironment: 'dev',
@@ -103,6 +109,10 @@ export const config: PlatformConfig = {
         privateClusterEnabled: false,
       },
       github: { environment: 'staging', reviewers: { users: [], teams: [] }, branchPolicy: 'protected' },
+      // GitOps: Flux pulls deploy/staging; the app workflow commits the new image there and never touches the cluster.
+      delivery: 'gitops',
+      gitops: { storageAccountName: 'staiplatformgitopsstg' },
+      imageVerification: 'enforce',
       applications: [{
         name: 'ai-app',
         githubEnvironment: 'staging',
@@ -152,6 +162,10 @@ export const config: PlatformConfig = {
         privateClusterEnabled: false,
       },
       github: { environment: 'prod', reviewers: { users: [1234567], teams: [7654321] }, branchPolicy: 'protected' },
+      // GitOps: a pull request that prod's reviewers approve promotes exactly the image staging ran.
+      delivery: 'gitops',
+      gitops: { storageAccountName: 'staiplatformgitopsprod' },
+      imageVerification: 'enforce',
       applications: [{
         name: 'ai-app',
         githubEnvironment: 'prod',

@@ -4,12 +4,14 @@ import { DataAzurermResourceGroup } from '@cdktf/provider-azurerm/lib/data-azure
 import { LogAnalyticsWorkspace } from '@cdktf/provider-azurerm/lib/log-analytics-workspace';
 import { Application } from '../constructs/application';
 import { ContainerRegistry } from '../constructs/container-registry';
+import { GitOps } from '../constructs/gitops';
 import { KubernetesCluster } from '../constructs/kubernetes-cluster';
 import { RegistryPurge } from '../constructs/registry-tasks';
 import { GithubActionsIdentity, IGithubActionsIdentity } from '../constructs/github-actions-identity';
 import { assignRole } from '../constructs/principal';
 import type { AppConfig, EnvironmentConfig } from './environments';
 import { EnvironmentStackProps, useAzureStateBackend, useAzurermProvider, useGithubProvider, useStateSubscriptionProvider } from './plumbing';
+import { FLUX_CONFIGURATION_NAME, FLUX_NAMESPACE, GITOPS_CONTAINER, REGISTRY_VARIABLE, clientIdVariable, gitopsKustomizations } from './gitops';
 import { clusterProps, identityNames, purgeProps, registryProps, workspaceName } from './props';
 
 export type { EnvironmentStackProps } from './plumbing';
@@ -34,6 +36,8 @@ export class PlatformStack extends TerraformStack {
   public readonly applications: Readonly<Record<string, Application>>;
   /** The scheduled `acr purge` of every application's repository in the registry; none while the environment hosts no application. */
   public readonly purge?: RegistryPurge;
+  /** Flux and its source, in a GitOps environment (`delivery: 'gitops'`). */
+  public readonly gitops?: GitOps;
 
   constructor(scope: Construct, name: string, props: EnvironmentStackProps) {
     super(scope, name);
@@ -56,9 +60,34 @@ export class PlatformStack extends TerraformStack {
     this.cluster.grantClusterUser(this.planIdentity);
 
     this.applications = Object.fromEntries(env.applications.map((app) => [app.name, this.addApplication(props, app, lookup)]));
+    if (env.delivery === 'gitops') this.gitops = this.addGitOps(env);
     // Old tags of the environment's applications go nightly, never the newest `keep` (at least the releases' history).
     if (env.applications.length > 0) this.purge = new RegistryPurge(this, 'registry-purge', { ...purgeProps(env, this.resourceGroup.name), registry: this.registry });
     this.addOutputs();
+  }
+
+  /**
+   * Flux on the cluster, reading `deploy/<env>` from a blob container with the kubelet identity; each application's
+   * deployer may publish there. The manifests get the registry and the workload identities as substitutions.
+   */
+  private addGitOps(env: EnvironmentConfig): GitOps {
+    const substitute: Record<string, string> = { [REGISTRY_VARIABLE]: this.registry.loginServer };
+    for (const app of env.applications) substitute[clientIdVariable(app)] = this.applications[app.name].workloadIdentity.clientId;
+    const gitops = new GitOps(this, 'gitops', {
+      name: env.gitops!.storageAccountName,
+      resourceGroupName: this.resourceGroup.name,
+      location: env.location,
+      tags: env.tags,
+      cluster: this.cluster,
+      containerName: GITOPS_CONTAINER,
+      configurationName: FLUX_CONFIGURATION_NAME,
+      namespace: FLUX_NAMESPACE,
+      kustomizations: gitopsKustomizations(env, substitute),
+      preventDestroy: env.protected,
+    });
+    for (const application of Object.values(this.applications)) gitops.grantPublish(application.deployer);
+    new TerraformOutput(this, 'gitops_storage_account', { value: gitops.storageAccount.name, description: 'Storage account Flux reads deploy/<env> from' });
+    return gitops;
   }
 
   /** One application: its deployer (made by state-bootstrap) gets its rights, its pods get their identity. */
@@ -72,9 +101,10 @@ export class PlatformStack extends TerraformStack {
       serviceAccountName: app.serviceAccountName,
       imageName: app.imageName,
       deployer,
+      delivery: env.delivery,
       workloadIdentity: { name: `id-${app.name}-${env.name}`, resourceGroupName: this.resourceGroup.name, location: env.location, tags: env.tags },
       // The sign-in secrets (client, tenant, subscription IDs) are written by state-bootstrap, beside the identities.
-      github: { repository, environment: app.githubEnvironment, variables: { RESOURCE_GROUP: this.resourceGroup.name } },
+      github: { repository, environment: app.githubEnvironment, variables: { RESOURCE_GROUP: this.resourceGroup.name, ...gitopsVariables(env) } },
     });
     new TerraformOutput(this, outputName(app, 'deploy_client_id'), { value: deployer.clientId, description: `Client ID the ${app.name} workflow deploys as (secret AZURE_CLIENT_ID)` });
     new TerraformOutput(this, outputName(app, 'identity_client_id'), { value: application.workloadIdentity.clientId, description: `Client ID of the ${app.name} pods' workload identity` });
@@ -99,6 +129,11 @@ export class PlatformStack extends TerraformStack {
 function identityLookup(stack: TerraformStack, props: EnvironmentStackProps): (id: string, name: string) => IGithubActionsIdentity {
   const provider = useStateSubscriptionProvider(stack, props);
   return (id, name) => GithubActionsIdentity.fromExisting(stack, id, { name, resourceGroupName: props.state.resourceGroupName, provider });
+}
+
+/** What a GitOps deploy job publishes to: the storage account and container Flux reads. */
+function gitopsVariables(env: EnvironmentConfig): Record<string, string> {
+  return env.delivery === 'gitops' && env.gitops ? { GITOPS_STORAGE_ACCOUNT: env.gitops.storageAccountName, GITOPS_CONTAINER } : {};
 }
 
 /** The environment's Log Analytics workspace, which the cluster's monitoring agent writes to with its managed identity. */

@@ -172,4 +172,6 @@ export function appValues(a: AppConfig, workloadIdentityClientId: string): AppVa
  */
 export const PLATFORM_ASSIGNED_ROLES: readonly DelegableRole[] = [
   'AcrDelete', 'AcrPull', 'AcrPush', 'Azure Kubernetes Service Cluster User Role', 'Azure Kubernetes Service RBAC Writer', 'Reader',
+  // GitOps environments: the kubelet reads Flux's source container, the deployers publish to it.
+  'Storage Blob Data Contributor', 'Storage Blob Data Reader',
 ];

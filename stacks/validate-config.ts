@@ -7,8 +7,8 @@ import { IContainerRegistry, validateRegistry } from '../constructs/container-re
 import { validateRegistryPurge } from '../constructs/registry-tasks';
 import {
   APPLICATION_NAME, APPLICATION_NAME_ALLOWED, CONTAINER_NAME, CONTAINER_NAME_ALLOWED, ENVIRONMENT_NAME, ENVIRONMENT_NAME_ALLOWED, GUID, GUID_ALLOWED,
-  IMAGE_NAME, IMAGE_NAME_ALLOWED, KIT_ENVIRONMENT_NAME, KIT_ENVIRONMENT_NAME_ALLOWED, OBJECT_NAME, OBJECT_NAME_ALLOWED, STORAGE_ACCOUNT_NAME,
-  STORAGE_ACCOUNT_NAME_ALLOWED,
+  BRANCH_NAME, BRANCH_NAME_ALLOWED, IMAGE_NAME, IMAGE_NAME_ALLOWED, KIT_ENVIRONMENT_NAME, KIT_ENVIRONMENT_NAME_ALLOWED, OBJECT_NAME, OBJECT_NAME_ALLOWED, STORAGE_ACCOUNT_NAME,
+  STORAGE_ACCOUNT_NAME_ALLOWED, WORKFLOW_PATH, WORKFLOW_PATH_ALLOWED,
 } from '../constructs/names';
 import { Problem, Problems, ValidationError, describe } from '../constructs/validation';
 import type { AppConfig, EnvironmentConfig, PlatformConfig } from './environments';
@@ -39,6 +39,10 @@ function validateValues(config: PlatformConfig): Problem[] {
   if (!p.object('config', config)) return p.list;
   checkRepository(p, 'repository', config.repository);
   validateState(p, config.state);
+  if (p.object('supplyChain', config.supplyChain)) {
+    p.string('supplyChain.workflow', config.supplyChain.workflow, WORKFLOW_PATH, WORKFLOW_PATH_ALLOWED);
+    p.string('supplyChain.branch', config.supplyChain.branch, BRANCH_NAME, BRANCH_NAME_ALLOWED);
+  }
   if (!p.object('environments', config.environments)) return p.list;
   const environments = Object.entries(config.environments as Record<string, unknown>);
   if (environments.length === 0) p.add('environments', 'define at least one environment');
@@ -48,7 +52,7 @@ function validateValues(config: PlatformConfig): Problem[] {
     validateEnvironment(p, key, env as unknown as EnvironmentConfig, (config.state as unknown as Record<string, unknown> | undefined)?.tenantId);
     valid.push(env as unknown as EnvironmentConfig);
   }
-  validateAcrossEnvironments(p, valid);
+  validateAcrossEnvironments(p, valid, (config.state as unknown as Record<string, unknown> | undefined)?.storageAccountName);
   return p.list;
 }
 
@@ -113,6 +117,7 @@ function validateEnvironment(p: Problems, key: string, env: EnvironmentConfig, s
       addConstructProblems(p, `${path}.registry.purge.`, 'purge', purge, [...ENVIRONMENT_FIELDS, 'registry', 'repositories']);
     }
   }
+  validateDelivery(p, path, env);
   validateGithub(p, path, env);
   validateWaivers(p, path, env);
   validateApplications(p, path, env);
@@ -123,6 +128,17 @@ function validateEnvironment(p: Problems, key: string, env: EnvironmentConfig, s
       p.add(`${path}.cluster.name`, `the Log Analytics workspace is named ${describe(workspaceName(env))}, which must be 4-63 letters, digits or hyphens, alphanumeric at both ends; use at most 59 characters and no underscores`);
     }
     addConstructProblems(p, `${path}.cluster.`, 'cluster', validateCluster(clusterProps(env)), [...ENVIRONMENT_FIELDS, 'tenantId']);
+  }
+}
+
+/** A GitOps environment names the storage account Flux reads from; a push environment has none (it would be ignored). */
+function validateDelivery(p: Problems, path: string, env: EnvironmentConfig): void {
+  const gitops = (env as unknown as Record<string, unknown>).gitops;
+  if (env.delivery === 'gitops') {
+    if (gitops === undefined) p.add(`${path}.gitops`, 'is required when delivery is \'gitops\': { storageAccountName: \'<3-24 lowercase letters or digits>\' }, the account Flux reads deploy/<env> from');
+    else if (p.object(`${path}.gitops`, gitops)) p.string(`${path}.gitops.storageAccountName`, (gitops as Record<string, unknown>).storageAccountName, STORAGE_ACCOUNT_NAME, STORAGE_ACCOUNT_NAME_ALLOWED);
+  } else if (env.delivery === 'push' && gitops !== undefined) {
+    p.add(`${path}.gitops`, 'applies only when delivery is \'gitops\'; remove it, or set delivery: \'gitops\'');
   }
 }
 
@@ -189,11 +205,13 @@ function validateApp(p: Problems, path: string, app: AppConfig): void {
  * one application's, never two. Stack and identity names, derived from environment and application names, must not
  * collide either (`a` + `b-c` and `a-b` + `c` would).
  */
-function validateAcrossEnvironments(p: Problems, envs: readonly EnvironmentConfig[]): void {
+function validateAcrossEnvironments(p: Problems, envs: readonly EnvironmentConfig[], stateAccount: unknown): void {
   const registryNames = envs.flatMap((e) => (typeof e.registry === 'object' && e.registry !== null && typeof e.registry.name === 'string' ? [e.registry.name.toLowerCase()] : []));
   p.unique('environments.*.registry.name (registry names are global)', registryNames);
   p.unique('environments.*.cluster.name (within one resource group)', envs.map((e) => (typeof e.cluster === 'object' && e.cluster !== null ? `${e.resourceGroupName}/${e.cluster.name}` : undefined)));
   p.unique('environments.*.stateContainerName (each environment\'s state and its access are separate)', envs.map((e) => e.stateContainerName));
+  const gitopsAccounts = envs.map((e) => (e.delivery === 'gitops' && typeof e.gitops === 'object' && e.gitops !== null ? e.gitops.storageAccountName : undefined)).filter((n) => n !== undefined);
+  p.unique('environments.*.gitops.storageAccountName (storage account names are global)', [...gitopsAccounts, ...(stateAccount === undefined ? [] : [stateAccount])]);
   p.unique('environments.*.resourceGroupName (each environment owns its resource group)', envs.map((e) => e.resourceGroupName), (k) => k.toLowerCase());
 
   const apps = envs.flatMap((env) => (Array.isArray(env.applications) ? env.applications.filter((a) => typeof a === 'object' && a !== null && typeof a.name === 'string').map((app) => ({ env, app })) : []));

@@ -19,6 +19,9 @@ const named = (tf: TfJson, type: string, name: string) => {
 
 describe('a second application, onboarded with one config entry', () => {
   const c = configCopy();
+  // Push delivery: each application gets a workload stack (GitOps environments have none; see gitops.test.ts).
+  c.environments.prod.delivery = 'push';
+  delete (c.environments.prod as { gitops?: unknown }).gitops;
   const web = c.environments.prod.applications[0];
   const api: AppConfig = { ...structuredClone(web), name: 'api', githubEnvironment: 'fx-production-api', namespace: 'fx-api', imageName: 'team/api', releaseName: 'api', serviceAccountName: 'api-sa' };
   c.environments.prod.applications.push(api as (typeof c.environments.prod.applications)[number]);
@@ -130,7 +133,8 @@ describe('a fourth environment, with any valid name', () => {
 
   test('is valid, and its stacks are named after it', () => {
     expect(validateConfig(c as PlatformConfig)).toEqual([]);
-    expect(Object.keys(stacks).sort()).toEqual(['platform-dev', 'platform-prod', 'platform-qa', 'platform-staging', 'state-bootstrap', 'workload-dev-web', 'workload-prod-web', 'workload-qa-web', 'workload-staging-web']);
+    // prod delivers by GitOps in the fixture: no workload stack.
+    expect(Object.keys(stacks).sort()).toEqual(['platform-dev', 'platform-prod', 'platform-qa', 'platform-staging', 'state-bootstrap', 'workload-dev-web', 'workload-qa-web', 'workload-staging-web']);
   });
 
   test('state-bootstrap gives it a state container, a resource group, its identities and its GitHub environment', () => {

@@ -1,5 +1,7 @@
 import { Testing } from 'cdktf';
-import { AKS_OPERATOR_ACTIONS, aksOperatorRoleName, stateRoleName, INFRA_DEPLOYER_ROLES, RESOURCE_PROVIDERS, StateBootstrapStack } from '../stacks/bootstrap-stack';
+import {
+  AKS_OPERATOR_ACTIONS, GITOPS_DEPLOYER_ROLES, GITOPS_OPERATOR_ACTIONS, aksOperatorRoleName, stateRoleName, INFRA_DEPLOYER_ROLES, RESOURCE_PROVIDERS, StateBootstrapStack,
+} from '../stacks/bootstrap-stack';
 import { PlatformConfig, config as shipped } from '../stacks/environments';
 import { PLATFORM_ASSIGNED_ROLES } from '../stacks/props';
 import { PlatformStack } from '../stacks/platform-stack';
@@ -46,6 +48,8 @@ describe('resource provider registration', () => {
     azurerm_federated_identity_credential: ['Microsoft.ManagedIdentity'],
     azurerm_container_registry: ['Microsoft.ContainerRegistry'],
     azurerm_container_registry_task: ['Microsoft.ContainerRegistry'],
+    azurerm_kubernetes_cluster_extension: ['Microsoft.KubernetesConfiguration'],
+    azurerm_kubernetes_flux_configuration: ['Microsoft.KubernetesConfiguration'],
     azurerm_kubernetes_cluster: ['Microsoft.ContainerService', 'Microsoft.Compute', 'Microsoft.Network'],
     azurerm_kubernetes_cluster_node_pool: ['Microsoft.ContainerService', 'Microsoft.Compute'],
     azurerm_log_analytics_workspace: ['Microsoft.OperationalInsights'],
@@ -173,9 +177,11 @@ describe.each(ENVIRONMENT_NAMES)('environment %s', (name) => {
     const stateOf = (who: typeof identity) => allAssignments.filter((a) => a.principal_id === who.ref('principal_id') && a.scope === stateGroupId);
     const expected = [
       [identity, writer, `platform-${name}.tfstate`],
-      [deploy, writer, `workload-${name}-${app.name}.tfstate`],
       [plan, reader, undefined],
+      // With GitOps no workload stack exists, so its deployer has no state at all.
+      ...(env.delivery === 'push' ? [[deploy, writer, `workload-${name}-${app.name}.tfstate`] as const] : []),
     ] as const;
+    if (env.delivery === 'gitops') expect(stateOf(deploy)).toEqual([]);
     for (const [who, role, writable] of expected) {
       const grants = stateOf(who);
       expect(grants).toHaveLength(1);
@@ -192,6 +198,8 @@ describe.each(ENVIRONMENT_NAMES)('environment %s', (name) => {
     expect(assignments.filter((a) => a.scope === group.ref('id')).map((a) => [a.role_definition_name ?? a.role_definition_id, a.scope]).sort()).toEqual(
       [
         ...INFRA_DEPLOYER_ROLES.map(({ role }) => [role, group.ref('id')]),
+        // GitOps environments: the storage account Flux reads from.
+        ...(env.delivery === 'gitops' ? GITOPS_DEPLOYER_ROLES.map(({ role }) => [role, group.ref('id')]) : []),
         [operator.ref('role_definition_resource_id'), group.ref('id')],
         ['Role Based Access Control Administrator', group.ref('id')],
       ].sort(),
@@ -203,13 +211,14 @@ describe.each(ENVIRONMENT_NAMES)('environment %s', (name) => {
     }
   });
 
-  test('the custom AKS operator role adds exactly node pools, cluster deletion and the user kubeconfig, only in its resource group', () => {
+  test('the custom AKS operator role adds exactly node pools, cluster deletion and the user kubeconfig (and with GitOps the Flux extension and configuration), only in its resource group', () => {
     const operator = byName('azurerm_role_definition', aksOperatorRoleName(env.subscriptionId, env.resourceGroupName));
     expect(operator.resource).toMatchObject({
       scope: group.ref('id'),
       assignable_scopes: [group.ref('id')],
-      permissions: [{ actions: [...AKS_OPERATOR_ACTIONS] }],
+      permissions: [{ actions: [...AKS_OPERATOR_ACTIONS, ...(env.delivery === 'gitops' ? GITOPS_OPERATOR_ACTIONS : [])] }],
     });
+    for (const action of GITOPS_OPERATOR_ACTIONS) expect(action).toMatch(/^Microsoft\.KubernetesConfiguration\/(extensions|fluxConfigurations)\//);
   });
 
   test('it may assign only the roles the platform stack assigns, only to service principals', () => {

@@ -209,20 +209,28 @@ describe('GitHub Actions wiring', () => {
       const registryId = ref(tf, 'azurerm_container_registry', 'id');
       const clusterId = ref(tf, 'azurerm_kubernetes_cluster', 'id');
       const kubelet = `\${${ref(tf, 'azurerm_kubernetes_cluster', 'kubelet_identity').slice(2, -1)}[0].object_id}`;
+      const deployer = identityRef(tf, deploy, 'principal_id');
       const actual = assignments(tf).map((a) => ({ role: a.role_definition_name, scope: a.scope, principal: a.principal_id }));
-      expect(actual).toEqual(
-        expect.arrayContaining([
-          { role: 'AcrPull', scope: registryId, principal: kubelet },
-          { role: 'AcrPush', scope: registryId, principal: identityRef(tf, deploy, 'principal_id') },
-          { role: 'Azure Kubernetes Service Cluster User Role', scope: clusterId, principal: identityRef(tf, deploy, 'principal_id') },
-          { role: 'Azure Kubernetes Service RBAC Writer', scope: `${clusterId}/namespaces/${app.namespace}`, principal: identityRef(tf, deploy, 'principal_id') },
-          { role: 'Reader', scope: RG_ID, principal: identityRef(tf, plan, 'principal_id') },
-          { role: 'Azure Kubernetes Service Cluster User Role', scope: clusterId, principal: identityRef(tf, plan, 'principal_id') },
-          { role: 'AcrDelete', scope: registryId, principal: purgeIdentity(tf) },
-          { role: 'AcrPull', scope: registryId, principal: purgeIdentity(tf) },
-        ]),
-      );
-      expect(actual).toHaveLength(8);
+      const common = [
+        { role: 'AcrPull', scope: registryId, principal: kubelet },
+        { role: 'AcrPush', scope: registryId, principal: deployer },
+        { role: 'Reader', scope: RG_ID, principal: identityRef(tf, plan, 'principal_id') },
+        { role: 'Azure Kubernetes Service Cluster User Role', scope: clusterId, principal: identityRef(tf, plan, 'principal_id') },
+        { role: 'AcrDelete', scope: registryId, principal: purgeIdentity(tf) },
+        { role: 'AcrPull', scope: registryId, principal: purgeIdentity(tf) },
+      ];
+      // Push: the deployer installs the release. GitOps: it only publishes manifests, which the kubelet identity reads.
+      const byDelivery = env.delivery === 'push'
+        ? [
+          { role: 'Azure Kubernetes Service Cluster User Role', scope: clusterId, principal: deployer },
+          { role: 'Azure Kubernetes Service RBAC Writer', scope: `${clusterId}/namespaces/${app.namespace}`, principal: deployer },
+        ]
+        : [
+          { role: 'Storage Blob Data Contributor', scope: `${ref(tf, 'azurerm_storage_account', 'id')}/blobServices/default/containers/flux`, principal: deployer },
+          { role: 'Storage Blob Data Reader', scope: `${ref(tf, 'azurerm_storage_account', 'id')}/blobServices/default/containers/flux`, principal: kubelet },
+        ];
+      expect(actual).toEqual(expect.arrayContaining([...common, ...byDelivery]));
+      expect(actual).toHaveLength(common.length + byDelivery.length);
     });
 
     test('the plan identity reads only: no push, deploy or write rights', () => {
@@ -250,14 +258,18 @@ describe('GitHub Actions wiring', () => {
       const variables = Object.values(resources(tf, 'github_actions_environment_variable'));
       for (const v of variables) expect(v).toMatchObject({ repository: REPO.split('/')[1], environment: app.githubEnvironment });
       const vars = Object.fromEntries(variables.map((v) => [v.variable_name, v.value]));
-      expect(vars).toEqual({
+      const common = {
         ACR_NAME: ref(tf, 'azurerm_container_registry', 'name'),
         ACR_LOGIN_SERVER: ref(tf, 'azurerm_container_registry', 'login_server'),
-        AKS_CLUSTER: ref(tf, 'azurerm_kubernetes_cluster', 'name'),
         RESOURCE_GROUP: '${data.azurerm_resource_group.resource-group.name}',
         NAMESPACE: app.namespace,
         IMAGE_NAME: app.imageName,
-      });
+        DELIVERY: env.delivery,
+      };
+      // Push jobs sign in to the cluster; GitOps jobs publish to the container Flux reads, and never see the cluster.
+      expect(vars).toEqual(env.delivery === 'push'
+        ? { ...common, AKS_CLUSTER: ref(tf, 'azurerm_kubernetes_cluster', 'name') }
+        : { ...common, GITOPS_STORAGE_ACCOUNT: env.gitops?.storageAccountName, GITOPS_CONTAINER: 'flux' });
     });
 
     test('the github provider owner comes from config and no token is in code', () => {

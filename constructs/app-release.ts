@@ -102,6 +102,9 @@ export interface AppReleaseProps {
 /** Release revisions AppRelease keeps when `maxHistory` is not given: the images a rollback may still need. */
 export const DEFAULT_MAX_HISTORY = 10;
 
+/** Seconds Helm waits for the release's resources to be ready. */
+export const DEFAULT_TIMEOUT_SECONDS = 600;
+
 const CPU = /^([1-9][0-9]*m|[0-9]+(\.[0-9]{1,3})?)$/;
 const MEMORY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/;
 
@@ -200,7 +203,7 @@ export class AppRelease extends Construct {
       atomic: true,
       cleanupOnFail: true,
       wait: true,
-      timeout: props.timeoutSeconds ?? 600,
+      timeout: props.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
       maxHistory: props.maxHistory ?? DEFAULT_MAX_HISTORY,
       // Strings double-quoted so a numeric-looking SHA stays a string; no line folding, so references stay whole.
       values: [stringify(this.values, { defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN', lineWidth: 0 })],

@@ -14,7 +14,7 @@ import { PlatformStack } from '../stacks/platform-stack';
 import { WorkloadStack } from '../stacks/workload-stack';
 import { CHART_PATH } from '../stacks/props';
 import { REGISTRY_VARIABLE, clientIdVariable } from '../stacks/gitops';
-import { fluxValues, gitopsManifests, helmRelease, imageFile } from '../stacks/gitops-manifests';
+import { gitopsManifests, helmRelease, imageFile } from '../stacks/gitops-manifests';
 import { applyGitOps, planGitOps } from '../stacks/gitops-files';
 import { spawnSync } from 'node:child_process';
 import { ROOT, configCopy, only, synthStack } from './helpers';

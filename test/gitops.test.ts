@@ -2,14 +2,20 @@
  * GitOps delivery: the GitOps construct (Flux extension, its configuration, the blob source and who may read and
  * write it), and a GitOps environment in the stacks: no workload stack, a deployer with no cluster role.
  */
-import { Testing } from 'cdktf';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Testing } from 'cdktf';
+import { diffSynth } from '../tools/plan-diff/diff';
+import { loadSynthOutput } from '../tools/plan-diff/load';
+import { renderText } from '../tools/plan-diff/render';
 import { GitOps, GitOpsProps, validateGitOps } from '../constructs/gitops';
 import { KubernetesCluster } from '../constructs/kubernetes-cluster';
 import type { PlatformConfig } from '../stacks/environments';
 import { buildStacks } from '../stacks/app';
 import { clientIdVariable } from '../stacks/gitops';
 import { validateConfig } from '../stacks/validate-config';
-import { TfJson, configCopy, errorOf, only, resources, synthScope, synthStack } from './helpers';
+import { TfJson, config, configCopy, errorOf, only, resources, synthScope, synthStack } from './helpers';
 import { lines } from './problems';
 
 const CLUSTER = {
@@ -226,5 +232,34 @@ describe('moving an environment between push and GitOps', () => {
     const infraRoles = (tf: TfJson) => Object.values(resources(tf, 'azurerm_role_assignment')).map((a) => a.role_definition_name).filter((r) => r === 'Storage Account Contributor');
     expect(infraRoles(before['state-bootstrap'])).toEqual([]);
     expect(infraRoles(after['state-bootstrap'])).toEqual(['Storage Account Contributor']);
+  });
+});
+
+describe('plan-diff shows a move to GitOps', () => {
+  test('the workload stack is removed, Flux is created, the deployer\'s cluster roles are destroyed', () => {
+    const out = mkdtempSync(join(tmpdir(), 'gitops-plan-'));
+    try {
+      const synthTo = (c: PlatformConfig, side: string) => {
+        const app = new App({ outdir: join(out, side), skipValidation: true });
+        buildStacks(app, c);
+        app.synth();
+        return loadSynthOutput(join(out, side));
+      };
+      const push = configCopy();
+      push.environments.prod.delivery = 'push';
+      delete (push.environments.prod as { gitops?: unknown }).gitops;
+      const diff = diffSynth(synthTo(push as PlatformConfig, 'base'), synthTo(config, 'head'));
+      const workload = diff.stacks.find((s) => s.stack === `workload-prod-${config.environments.prod.applications[0].name}`);
+      expect(workload?.status).toBe('removed');
+      const platform = diff.stacks.find((s) => s.stack === 'platform-prod')!;
+      const actions = platform.changes.map((c) => `${c.action} ${c.address.split('.')[0]}`);
+      expect(actions).toEqual(expect.arrayContaining([
+        'create azurerm_kubernetes_cluster_extension', 'create azurerm_kubernetes_flux_configuration', 'create azurerm_storage_account', 'create azurerm_storage_container',
+        'destroy azurerm_role_assignment',
+      ]));
+      expect(renderText({ diff, baseLabel: 'push', headLabel: 'gitops' })).toContain('(stack removed');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });

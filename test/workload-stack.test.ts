@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ajv from 'ajv';
@@ -41,18 +41,29 @@ function remoteOutput(env: EnvironmentName, platformAddress: string): string {
 }
 const address = (tf: TfJson, type: string, match: (r: Record<string, unknown>) => boolean = () => true) =>
   `${type}.${Object.entries(resources(tf, type)).find(([, r]) => match(r))?.[0]}`;
-const ENVIRONMENT_NAMES = Object.keys(config.environments);
+/** Environments whose releases are pushed (GitOps environments have no workload stack; see gitops.test.ts). */
+const ENVIRONMENT_NAMES = Object.keys(config.environments).filter((name) => config.environments[name].delivery === 'push');
+const SHIPPED_PUSH = Object.keys(shipped.environments).filter((name) => shipped.environments[name].delivery === 'push');
 /** `workload-<env>-<app>` of the environment's (first) application, in a configuration. */
 const workloadOf = (env: EnvironmentName, cfg = config) => `workload-${env}-${cfg.environments[env].applications[0].name}`;
 const releaseValues = (env: EnvironmentName) => parse((only(stack(workloadOf(env)), 'helm_release').values as string[])[0]);
 
-describe.each(ENVIRONMENT_NAMES)('workload-%s', (env) => {
-  const e = config.environments[env];
-  const a = e.applications[0];
-
+describe.each(SHIPPED_PUSH)('shipped workload-%s', (env) => {
   test('matches the committed snapshot', () => {
     expect(read(shippedOutdir, workloadOf(env, shipped))).toMatchSnapshot();
   });
+});
+
+test('only push environments have workload stacks', () => {
+  const stacks = readdirSync(join(outdir, 'stacks'));
+  for (const [name, e] of Object.entries(config.environments)) {
+    expect({ name, workload: stacks.includes(workloadOf(name)) }).toEqual({ name, workload: e.delivery === 'push' });
+  }
+});
+
+describe.each(ENVIRONMENT_NAMES)('workload-%s', (env) => {
+  const e = config.environments[env];
+  const a = e.applications[0];
 
   test('its own state key, next to the platform stack', () => {
     expect((stack(workloadOf(env)).terraform as { backend: { azurerm: { key: string; container_name: string } } }).backend.azurerm).toMatchObject({
@@ -140,7 +151,7 @@ test('workload-<env> is declared to depend on platform-<env>, so cdktf deploys p
 });
 
 test('image_tag is a required Terraform variable whose validation refuses latest and empty tags', () => {
-  const variable = stack(workloadOf('prod')).variable?.image_tag as { type: string; nullable: boolean; default?: unknown; validation: Array<{ condition: string }> };
+  const variable = stack(workloadOf(ENVIRONMENT_NAMES[0])).variable?.image_tag as { type: string; nullable: boolean; default?: unknown; validation: Array<{ condition: string }> };
   expect(variable).toMatchObject({ type: 'string', nullable: false });
   expect(variable.default).toBeUndefined();
   expect(variable.validation[0].condition).toBe('${can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.image_tag)) && lower(var.image_tag) != "latest"}');
@@ -162,7 +173,7 @@ const terraform = spawnSync('terraform', ['version'], { encoding: 'utf8' }).stat
 (terraform ? test : test.skip)('Terraform itself enforces the image_tag and image_digest validations (terraform plan on the variables alone, offline)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tfvar-'));
   try {
-    const { image_tag, image_digest } = stack(workloadOf('prod')).variable ?? {};
+    const { image_tag, image_digest } = stack(workloadOf(ENVIRONMENT_NAMES[0])).variable ?? {};
     writeFileSync(join(dir, 'main.tf.json'), JSON.stringify({ variable: { image_tag, image_digest }, output: { image: { value: '${var.image_tag}@${var.image_digest}' } } }));
     const tf = (...args: string[]) => spawnSync('terraform', args, { cwd: dir, encoding: 'utf8', env: { ...process.env, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1' } });
     expect(tf('init', '-input=false', '-backend=false').status).toBe(0);

@@ -145,8 +145,8 @@ export class GitOps extends GrantableResource {
       location: props.location,
       accountKind: 'StorageV2',
       accountTier: 'Standard',
-      // The manifests are rebuilt from Git by any publish; zone redundancy keeps reconciling through a zone outage.
-      accountReplicationType: 'ZRS',
+      // Zone- and geo-redundant, like the state: Flux keeps reconciling through a zone or regional storage outage.
+      accountReplicationType: 'GZRS',
       minTlsVersion: 'TLS1_2',
       httpsTrafficOnlyEnabled: true,
       allowNestedItemsToBePublic: false,
@@ -155,6 +155,7 @@ export class GitOps extends GrantableResource {
       defaultToOauthAuthentication: true,
       infrastructureEncryptionEnabled: true,
       crossTenantReplicationEnabled: false,
+      localUserEnabled: false,
       blobProperties: {
         versioningEnabled: true,
         deleteRetentionPolicy: { days: 7 },

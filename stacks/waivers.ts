@@ -2,7 +2,7 @@ import type { PolicyWaiver } from '../constructs/policy';
 import type { PlatformConfig } from './environments';
 
 /** What a waiver covers: a kind of stack, or the application chart as a deploy renders it. */
-export type WaiverTarget = 'state-bootstrap' | 'platform' | 'workload' | 'chart';
+export type WaiverTarget = 'state-bootstrap' | 'platform' | 'gitops' | 'workload' | 'chart';
 
 /** A waiver that holds for every deployment of the kit, whatever the configuration. */
 export interface KitWaiver extends PolicyWaiver {
@@ -23,6 +23,12 @@ export const KIT_WAIVERS: readonly KitWaiver[] = [
   { rule: 'CKV_AZURE_33', targets: ['state-bootstrap'], reason: 'the account holds Terraform state blobs only and no queue, so there is no queue traffic to log' },
   { rule: 'CKV2_AZURE_21', targets: ['state-bootstrap'], reason: 'the check only recognises the legacy azurerm_log_analytics_storage_insights; route the account\'s StorageRead logs to your central workspace with a diagnostic setting' },
   { rule: 'CKV_GIT_4', targets: ['state-bootstrap'], reason: 'the values are identifiers (client, tenant and subscription IDs), never credentials; Terraform can only write them as plaintext_value' },
+  // The storage account Flux reads from (platform-<env> of a GitOps environment).
+  { rule: 'CKV_AZURE_59', targets: ['gitops'], reason: 'GitHub-hosted runners publish the manifests over the public endpoint; shared keys and local users are off, so every request needs Entra ID and a data role on the one container' },
+  { rule: 'CKV2_AZURE_33', targets: ['gitops'], reason: 'a private endpoint would need self-hosted runners inside a virtual network; the kubelet reads and the deployers write through Entra ID data roles on the container' },
+  { rule: 'CKV2_AZURE_1', targets: ['gitops'], reason: 'the account holds the public repository\'s generated manifests and charts only; Microsoft-managed keys with infrastructure (double) encryption' },
+  { rule: 'CKV_AZURE_33', targets: ['gitops'], reason: 'the account holds manifest blobs only and no queue, so there is no queue traffic to log' },
+  { rule: 'CKV2_AZURE_21', targets: ['gitops'], reason: 'the check only recognises the legacy azurerm_log_analytics_storage_insights; route the account\'s StorageRead logs to your central workspace with a diagnostic setting' },
   // The registry and the cluster (platform-<env>).
   { rule: 'CKV_AZURE_164', targets: ['platform'], reason: 'Docker Content Trust (Notary v1) is deprecated by Azure; image signatures are OCI artifacts (cosign, Notation), which trust_policy_enabled does not cover' },
   { rule: 'CKV_AZURE_166', targets: ['platform'], reason: 'quarantine holds every pushed image until an external scanner releases it, which would block every deploy; images are scanned (Trivy, CRITICAL gate) before they are pushed' },
@@ -40,7 +46,7 @@ export function waiversByTarget(config: PlatformConfig): Map<string, PolicyWaive
   const byTarget = new Map<string, PolicyWaiver[]>([['state-bootstrap', kit('state-bootstrap')]]);
   for (const [name, env] of Object.entries(config.environments)) {
     const own = env.waivers.map(({ rule, reason }) => ({ rule, reason }));
-    byTarget.set(`platform-${name}`, [...kit('platform'), ...own]);
+    byTarget.set(`platform-${name}`, [...kit('platform'), ...(env.delivery === 'gitops' ? kit('gitops') : []), ...own]);
     for (const app of env.applications) {
       byTarget.set(`workload-${name}-${app.name}`, [...kit('workload'), ...own]);
       byTarget.set(`chart-${name}-${app.name}`, [...kit('chart'), ...own]);

@@ -6,7 +6,7 @@
 // Exits 1 when any validator has a finding that is not waived, or could not run; a validator that cannot be had
 // here (a provider the Go module proxy does not serve) is SKIPPED with its reason and does not fail the run.
 //
-// Usage: npm run verify [-- --no-install] [--no-synth] [--only helm,kubernetes,checkov,actionlint,terraform] [--json FILE]
+// Usage: npm run verify [-- --no-install] [--no-synth] [--only helm,kubernetes,crds,checkov,actionlint,terraform] [--json FILE]
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -165,6 +165,12 @@ function releases(allStacks, notes) {
   const out = [];
   for (const stack of allStacks) {
     for (const [id, r] of Object.entries(stack.json.resource?.helm_release ?? {})) {
+      // A chart from a chart repository (Kyverno's) cannot be fetched here; its version is pinned and tested in the
+      // construct, and what it installs (the CRDs) is checked against the same release by the crds step.
+      if (r.repository) {
+        notes.push(`${stack.name} helm_release.${id}: chart ${r.chart} ${r.version ?? '(no version)'} from ${r.repository} is not rendered (no chart repository offline)`);
+        continue;
+      }
       const dir = join(work, 'helm', stack.name, id);
       mkdirSync(dir, { recursive: true });
       const valueFiles = (r.values ?? []).map((v, i) => {
@@ -193,8 +199,21 @@ function helmVersion() {
   return r.status === 0 ? `${toolStatus('helm').detail} (${versions.HELM_MODULE})` : '?';
 }
 
+/** Groups of the built-in Kubernetes API (core is ""), whose kinds kubernetes-validate knows; any other group is a custom resource. */
+const BUILT_IN_GROUPS = new Set(['', 'apps', 'batch', 'autoscaling', 'policy']);
+const isCustomResource = (apiVersion) => {
+  const group = String(apiVersion ?? '').includes('/') ? String(apiVersion).split('/')[0] : '';
+  return !BUILT_IN_GROUPS.has(group) && !group.endsWith('.k8s.io');
+};
+
+/** The name in a chart's Chart.yaml, or undefined. */
+function chartName(dir) {
+  const m = existsSync(join(dir, 'Chart.yaml')) ? /^name:\s*(\S+)/m.exec(readFileSync(join(dir, 'Chart.yaml'), 'utf8')) : null;
+  return m?.[1];
+}
+
 /** Kinds that live outside any namespace; Helm applies every other object into the release namespace. */
-const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'PersistentVolume', 'StorageClass', 'PriorityClass', 'IngressClass', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration', 'APIService']);
+const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterPolicy', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'PersistentVolume', 'StorageClass', 'PriorityClass', 'IngressClass', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration', 'APIService']);
 /**
  * `helm template` output as the cluster receives it: Helm (and the helm provider) create each namespaced object
  * without metadata.namespace in the release namespace, so add it; otherwise Checkov reads "default".
@@ -239,8 +258,9 @@ function validateHelm(ctx) {
     }
     if (rel.renderError) v.findings.push({ where: rel.where, rule: 'helm template', message: rel.renderError });
   }
-  // Negative checks: on the first environment's exact values, one bad value at a time; Helm must refuse each.
-  const base = ctx.releases[0];
+  // Negative checks: on the first environment's exact app values, one bad value at a time; Helm must refuse each.
+  const base = ctx.releases.find((r) => chartName(r.chart) === 'ai-app');
+  if (!base) return { ...v, result: 'ERROR', reason: 'no helm_release of charts/ai-app to run the negative checks on' };
   const negatives = [
     { what: 'image.tag "latest"', values: { image: { tag: 'latest' } } },
     { what: 'empty image.repository', values: { image: { repository: '' } } },
@@ -272,7 +292,11 @@ function validateKubernetes(ctx) {
   v.version = `${version}, schemas ${ctx.k8sSchema}`;
   if (ctx.k8sNote) v.notes.push(ctx.k8sNote);
   for (const rel of rendered) {
-    const docs = parseAllDocuments(readFileSync(rel.manifests, 'utf8')).map((d) => d.toJS()).filter((d) => d && typeof d === 'object');
+    const all = parseAllDocuments(readFileSync(rel.manifests, 'utf8')).map((d) => d.toJS()).filter((d) => d && typeof d === 'object');
+    // Custom resources have no schema here: the crds step validates them against their CRDs.
+    const docs = all.filter((d) => !isCustomResource(d.apiVersion));
+    if (docs.length < all.length) v.notes.push(`${rel.where}: ${all.length - docs.length} custom resource(s) left to the crds step`);
+    if (docs.length === 0) continue;
     const dir = join(rel.dir, 'objects');
     mkdirSync(dir, { recursive: true });
     const files = docs.map((d, i) => {
@@ -293,6 +317,108 @@ function validateKubernetes(ctx) {
     if (r.status !== 0 && !v.findings.some((f) => f.where.startsWith(rel.where))) v.findings.push({ where: rel.where, rule: 'kubernetes-validate', message: out.trim().split('\n').slice(-3).join(' | ') });
     v.notes.push(`${rel.where}: ${files.length} object(s)`);
   }
+  return { ...v, result: v.findings.length ? 'FAIL' : 'PASS' };
+}
+
+/** Every *.yaml under `dir` (relative to the repository), sorted; none when `dir` does not exist. */
+function yamlFiles(dir) {
+  if (!existsSync(join(root, dir))) return [];
+  return readdirSync(join(root, dir), { recursive: true })
+    .map((f) => join(dir, String(f)))
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
+}
+
+/**
+ * The GitOps manifests the generator (stacks/gitops-manifests.ts) writes for the tests' configuration, whose prod is a
+ * GitOps environment: the Flux objects are validated even while the shipped config has no GitOps environment.
+ */
+function gitopsFixtureManifests(dir) {
+  const script = `Promise.all([import('./stacks/gitops-manifests.ts'), import('./test/fixtures/config.ts')]).then(([g, f]) => {
+    const files = (g.gitopsManifests ?? g.default.gitopsManifests)(f.fixtureConfig ?? f.default.fixtureConfig);
+    process.stdout.write(JSON.stringify([...files]));
+  })`;
+  const r = run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]);
+  if (r.status !== 0) throw new Error(`cannot generate the GitOps manifests of test/fixtures/config.ts: ${firstLine(r.stderr)}`);
+  return JSON.parse(r.stdout).map(([path, text]) => {
+    const file = join(dir, 'gitops-fixture', path);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, text);
+    return { file, label: `${path} (generated for test/fixtures/config.ts)` };
+  });
+}
+
+/**
+ * charts/image-policy rendered as a deploy would render it, once per mode: the policy the crds step validates even
+ * before a stack or the GitOps manifests carry it. The signer is a fixture: the schema, not this step, judges config.
+ */
+const IMAGE_POLICY_FIXTURES = [
+  { mode: 'enforce', namespaces: ['ai-app-prod'], signer: { repository: 'contoso/ai-platform', workflow: '.github/workflows/app.yml', branch: 'main' }, signatureFormat: 'sigstore-bundle' },
+  { mode: 'audit', namespaces: ['ai-app-dev', 'ai-app-tools'], signer: { repository: 'contoso/ai-platform', workflow: '.github/workflows/app.yml', branch: 'main' }, signatureFormat: 'cosign' },
+];
+
+/**
+ * Custom resources against the real CRD schemas (scripts/tools/crds.py, CRDs pinned in versions.env: Flux as the AKS
+ * extension installs it, Kyverno as KYVERNO_CHART installs it): the GitOps manifests under deploy/ and those generated
+ * for the tests' configuration, charts/image-policy rendered per mode (after helm lint --strict), and any custom
+ * resource in the rendered releases. Documents of built-in kinds among them go to kubernetes-validate --strict.
+ */
+function validateCustomResources(ctx) {
+  const v = { name: 'crds', version: `Flux ${versions.FLUX_VERSION} (${versions.CRDS_FLUX.split('|').slice(1, 3).join('@')}), Kyverno ${versions.CRDS_KYVERNO.split('|')[2]}`, findings: [], notes: [] };
+  const chart = join(root, 'charts/image-policy');
+  const dir = join(work, 'crds');
+  mkdirSync(dir, { recursive: true });
+  const inputs = [...yamlFiles('deploy').map((f) => ({ file: join(root, f), label: f })), ...gitopsFixtureManifests(dir)];
+  IMAGE_POLICY_FIXTURES.forEach((values, i) => {
+    const file = join(dir, `image-policy-values-${i}.yaml`);
+    writeFileSync(file, stringify(values));
+    const label = `charts/image-policy (${values.mode}, ${values.signatureFormat})`;
+    const lint = run('helm', ['lint', '--strict', chart, '-f', file]);
+    if (lint.status !== 0 || /\[(WARNING|ERROR)\]/.test(lint.stdout)) v.findings.push({ where: label, rule: 'helm lint --strict', message: firstLine(lint.stdout.split('\n').filter((l) => /\[(WARNING|ERROR)\]|Error/.test(l)).join('\n') || lint.stderr) });
+    const tpl = run('helm', ['template', 'verify-image-signatures', chart, '-f', file]);
+    if (tpl.status !== 0) {
+      v.findings.push({ where: label, rule: 'helm template', message: firstLine(tpl.stderr) });
+      return;
+    }
+    const out = join(dir, `image-policy-${values.mode}.yaml`);
+    writeFileSync(out, tpl.stdout);
+    inputs.push({ file: out, label });
+  });
+  // Of a rendered release only the custom resources: the kubernetes step judges its built-in objects.
+  for (const rel of ctx.releases.filter((r) => r.manifests)) inputs.push({ file: rel.manifests, label: `${rel.where} rendered`, customOnly: true });
+  const r = run(join(venvBin, 'python'), [join(root, 'scripts/tools/crds.py'), 'validate', '--crds', join(cache, 'crds'), ...inputs.map((i) => i.file)]);
+  let report;
+  try {
+    report = JSON.parse(r.stdout);
+  } catch {
+    return { ...v, result: 'ERROR', reason: `scripts/tools/crds.py did not run: ${firstLine(r.stderr) || firstLine(r.stdout)}` };
+  }
+  const labelOf = (file) => inputs.find((i) => i.file === file)?.label ?? file;
+  const object = (d) => `document ${d.document ?? '-'} ${d.kind ?? '?'}/${d.name ?? '?'}`;
+  for (const f of report.findings) v.findings.push({ where: `${labelOf(f.file)} ${object(f)}`, rule: `CRD schema ${f.apiVersion ?? ''}`.trim(), message: `${f.path}: ${f.message}` });
+  // Built-in kinds beside the custom resources (a Namespace, the image ConfigMap): kubernetes-validate --strict.
+  const files = report.uncovered.filter((d) => !inputs.find((i) => i.file === d.file)?.customOnly).map((d, i) => {
+    const doc = parseAllDocuments(readFileSync(d.file, 'utf8'))[d.document].toJS();
+    const file = join(dir, 'objects', `${String(i).padStart(3, '0')}-${d.kind}-${d.name}.yaml`);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, stringify(doc));
+    return { file, d };
+  });
+  if (files.length > 0) {
+    const k = run(join(venvBin, 'kubernetes-validate'), ['--strict', '--kubernetes-version', ctx.k8sSchema, ...files.map((f) => f.file)]);
+    const text = `${k.stdout}\n${k.stderr}`;
+    for (const { file, d } of files) {
+      for (const line of text.split('\n').filter((l) => l.includes(file) && !/^INFO /.test(l))) {
+        v.findings.push({ where: `${labelOf(d.file)} ${object(d)}`, rule: `kubernetes schema ${ctx.k8sSchema} (strict)`, message: line.replace(file, '').trim() });
+      }
+    }
+    if (k.status !== 0 && !files.some(({ d }) => v.findings.some((f) => f.where === `${labelOf(d.file)} ${object(d)}`))) v.findings.push({ where: 'kubernetes-validate', rule: 'kubernetes-validate', message: text.trim().split('\n').slice(-3).join(' | ') });
+  }
+  v.notes.push(`${inputs.length} input(s): ${inputs.map((i) => i.label).join(', ')}`);
+  v.notes.push(`${report.validated.length} custom resource(s) against ${report.crds.length} CRDs (${report.crds.join(', ')}); ${files.length} built-in object(s) through kubernetes-validate ${ctx.k8sSchema}; ${report.skipped.length} kustomize build file(s) skipped`);
+  if (report.substitutions) v.notes.push(`${report.substitutions} value(s) held a Flux \${VAR} substitution and were not type-checked`);
+  v.notes.push(`${report.celRulesNotEvaluated} x-kubernetes-validations (CEL) rule(s) in the schemas used are not evaluated here; the API server runs them`);
+  if (r.status !== 0 && r.status !== 1) v.findings.push({ where: 'scripts/tools/crds.py', rule: 'crds.py', message: firstLine(r.stderr) });
   return { ...v, result: v.findings.length ? 'FAIL' : 'PASS' };
 }
 
@@ -477,6 +603,7 @@ async function main() {
   const validators = [
     { key: 'helm', tools: ['helm'], fn: validateHelm },
     { key: 'kubernetes', tools: ['kubernetes-validate'], fn: validateKubernetes },
+    { key: 'crds', tools: ['crds-flux', 'crds-kyverno', 'kubernetes-validate', 'helm'], fn: validateCustomResources },
     { key: 'checkov', tools: ['checkov'], fn: validateCheckov },
     { key: 'actionlint', tools: ['actionlint', 'shellcheck'], fn: validateActions },
     { key: 'terraform', tools: ['terraform'], fn: validateTerraform },

@@ -43,3 +43,6 @@ export type { PolicyFinding, PolicyRule, PolicyWaiver } from './policy';
 
 export { synthesize } from './synthesize';
 export type { SynthesizeOptions } from './synthesize';
+
+export { ImageAdmission, KYVERNO_APP_VERSION, KYVERNO_CHART, KYVERNO_NAMESPACE, KYVERNO_VALUES, imagePolicyValues, kyvernoValues, validateImageAdmission } from './image-admission';
+export type { ImageAdmissionProps, SignatureFormat } from './image-admission';

@@ -141,7 +141,7 @@ testIfOnline('a cdktf project one provider minor behind installs the packed kit 
   const files = packed.files.map((f) => f.path);
   expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'CHANGELOG.md', 'dist/constructs/index.js', 'dist/constructs/index.d.ts', 'charts/ai-app/Chart.yaml']));
   // Compiled constructs and the chart only: no TypeScript sources, stacks, tests or tooling.
-  for (const f of files) expect(f).toMatch(/^(package\.json|README\.md|CHANGELOG\.md|dist\/constructs\/[\w.-]+\.(js|d\.ts|js\.map)|charts\/ai-app\/.+)$/);
+  for (const f of files) expect(f).toMatch(/^(package\.json|README\.md|CHANGELOG\.md|dist\/constructs\/[\w.-]+\.(js|d\.ts|js\.map)|charts\/(ai-app|image-policy)\/.+)$/);
 
   // 2. The consumer: its own provider-azurerm one minor older, the kit's pins for the other peers.
   const consumer = join(work, 'consumer');

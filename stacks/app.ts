@@ -1,10 +1,11 @@
 import { App, TerraformStack } from 'cdktf';
 import { SecurityPolicy } from '../constructs/policy';
+import { AdmissionStack } from './admission-stack';
 import { StateBootstrapStack } from './bootstrap-stack';
 import type { PlatformConfig } from './environments';
 import { PlatformStack } from './platform-stack';
 import { WorkloadStack } from './workload-stack';
-import { platformStackName, workloadStackName } from './props';
+import { admissionStackName, platformStackName, workloadStackName } from './props';
 import { waiversByTarget } from './waivers';
 
 /** A stack and the security policy aspect applied to it. */
@@ -15,7 +16,7 @@ export interface PolicedStack {
 
 /**
  * Every stack on `app`: `state-bootstrap`, then per environment `platform-<env>` and, where releases are pushed
- * (`delivery: 'push'`), a `workload-<env>-<app>` per application, each with
+ * (`delivery: 'push'`), `platform-<env>-admission` and a `workload-<env>-<app>` per application, each with
  * the security policy aspect and its waivers (stacks/waivers.ts: the kit's and the environment's). The config must already be valid (see validateConfig).
  */
 export function buildStacks(app: App, config: PlatformConfig): PolicedStack[] {
@@ -25,8 +26,16 @@ export function buildStacks(app: App, config: PlatformConfig): PolicedStack[] {
   for (const env of Object.values(config.environments)) {
     const platform = new PlatformStack(app, platformStackName(env), { env, state: config.state, repository: config.repository });
     stacks.push(policed(platform));
-    // With GitOps, Flux installs the releases from deploy/<env>: no workload stack, no runner reaching the API server.
+    // With GitOps, Flux installs the releases and the admission policy from deploy/<env>: no workload or admission
+    // stack, no runner reaching the API server.
     if (env.delivery === 'gitops') continue;
+    if (env.applications.length > 0) {
+      stacks.push(policed(new AdmissionStack(app, admissionStackName(env), {
+        env, state: config.state, repository: config.repository, supplyChain: config.supplyChain,
+        cluster: { host: platform.cluster.host, clusterCaCertificate: platform.cluster.clusterCaCertificate },
+        kubeletIdentityClientId: platform.cluster.kubeletIdentityClientId,
+      })));
+    }
     for (const application of env.applications) {
       const { workloadIdentity } = platform.applications[application.name];
       stacks.push(policed(new WorkloadStack(app, workloadStackName(env, application), {

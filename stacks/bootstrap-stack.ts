@@ -179,7 +179,9 @@ class EnvironmentBootstrap extends Construct {
     const deployers = env.applications.map((app) => ({ app, identity: new GithubActionsIdentity(this.stack, `deploy-${envName}-${app.name}`, deployIdentityProps(env, app, repository, home)) }));
 
     // State: each deployer writes only its own stack's state file; the planner reads.
-    this.grantState(`infra-${envName}-state`, infra, props.stateRoles.writer, `${platformStackName(env)}.tfstate`);
+    // The platform tier's state: platform-<env>.tfstate, and in push environments platform-<env>-admission.tfstate.
+    const platformState = env.delivery === 'push' && env.applications.length > 0 ? platformStackName(env) : `${platformStackName(env)}.tfstate`;
+    this.grantState(`infra-${envName}-state`, infra, props.stateRoles.writer, platformState);
     this.grantState(`plan-${envName}-state`, plan, props.stateRoles.reader);
     // With GitOps no workload stack exists: the deployers only push images and publish manifests, never run Terraform.
     if (env.delivery === 'push') {

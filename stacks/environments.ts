@@ -1,7 +1,7 @@
 import type { PlatformConfig } from './config-schema';
 
 // The configuration's types come from its one schema (stacks/config-schema.ts), which also checks it at run time.
-export type { AppConfig, ClusterConfig, EnvironmentConfig, EnvironmentName, GithubEnvironmentConfig, PlatformConfig, RegistryConfig, StateConfig } from './config-schema';
+export type { AppConfig, ClusterConfig, EnvironmentConfig, EnvironmentName, GithubEnvironmentConfig, PlatformConfig, RegistryConfig, StateConfig, SupplyChainConfig } from './config-schema';
 
 // Replace these placeholders with your own tenant, subscription and Entra ID group before `cdktf deploy`.
 const TENANT_ID = '11111111-2222-3333-4444-555555555555';

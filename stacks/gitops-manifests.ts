@@ -1,9 +1,10 @@
 import { stringify } from 'yaml';
 import { DEFAULT_MAX_HISTORY, DEFAULT_TIMEOUT_SECONDS } from '../constructs/app-release';
 import { repositoryName } from '../constructs/github';
+import { KYVERNO_CHART, KYVERNO_NAMESPACE, imagePolicyValues, kyvernoValues } from '../constructs/image-admission';
 import type { AppConfig, EnvironmentConfig, PlatformConfig } from './environments';
-import { FLUX_CONFIGURATION_NAME, FLUX_NAMESPACE, REGISTRY_VARIABLE, clientIdVariable, deployDir } from './gitops';
-import { appValues } from './props';
+import { FLUX_CONFIGURATION_NAME, FLUX_NAMESPACE, KUBELET_VARIABLE, REGISTRY_VARIABLE, clientIdVariable, deployDir } from './gitops';
+import { appValues, imageAdmissionProps } from './props';
 
 /**
  * The Flux manifests of every GitOps environment, generated from the same typed config as the push path's
@@ -85,6 +86,43 @@ function namespaces(env: EnvironmentConfig): Record<string, unknown>[] {
   }));
 }
 
+/** The policy chart Flux installs, published with the manifests like the application chart. */
+export const POLICY_CHART_SOURCE_PATH = './charts/image-policy';
+
+/**
+ * The admission policy, as ImageAdmission installs it in push environments: Kyverno from its Helm repository at the
+ * pinned chart version, then the kit's policy chart (from the published source) with the same values.
+ */
+export function admission(config: PlatformConfig, env: EnvironmentConfig): Record<string, unknown>[] {
+  const props = { ...imageAdmissionProps(env, config.repository, config.supplyChain), registryIdentityClientId: `\${${KUBELET_VARIABLE}}` };
+  const release = (name: string, targetNamespace: string, chart: Record<string, unknown>, values: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+    apiVersion: 'helm.toolkit.fluxcd.io/v2',
+    kind: 'HelmRelease',
+    metadata: { name, namespace: FLUX_NAMESPACE },
+    spec: {
+      interval: '10m',
+      releaseName: name,
+      targetNamespace,
+      storageNamespace: targetNamespace,
+      chart: { spec: chart },
+      timeout: '600s',
+      install: { createNamespace: true, remediation: { retries: 3 } },
+      upgrade: { cleanupOnFail: true, remediation: { retries: 3, strategy: 'rollback' } },
+      ...extra,
+      values,
+    },
+  });
+  return [
+    { apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'HelmRepository', metadata: { name: 'kyverno', namespace: FLUX_NAMESPACE }, spec: { url: KYVERNO_CHART.repository, interval: '1h' } },
+    release('kyverno', KYVERNO_NAMESPACE, { chart: KYVERNO_CHART.chart, version: KYVERNO_CHART.version, sourceRef: { kind: 'HelmRepository', name: 'kyverno', namespace: FLUX_NAMESPACE } }, kyvernoValues(props)),
+    release(
+      'verify-image-signatures', KYVERNO_NAMESPACE,
+      { chart: POLICY_CHART_SOURCE_PATH, reconcileStrategy: 'Revision', sourceRef: { kind: 'Bucket', name: FLUX_CONFIGURATION_NAME, namespace: FLUX_NAMESPACE } },
+      imagePolicyValues(props), { dependsOn: [{ name: 'kyverno' }] },
+    ),
+  ];
+}
+
 /** The secret the alert provider reads its GitHub token from; created once per cluster by an admin (see docs/gitops.md). */
 export const ALERT_TOKEN_SECRET = 'flux-github-dispatch';
 
@@ -128,6 +166,7 @@ export function environmentManifests(config: PlatformConfig, env: EnvironmentCon
   const files = new Map<string, string>();
   const platform: [string, Record<string, unknown>[]][] = [
     ['namespaces.yaml', namespaces(env)],
+    ...(env.applications.length > 0 ? [['admission.yaml', admission(config, env)] as [string, Record<string, unknown>[]]] : []),
     ['notifications.yaml', notifications(config, env)],
   ];
   for (const [file, docs] of platform) files.set(`${dir}/platform/${file}`, yamlDocuments(docs));

@@ -17,6 +17,8 @@ export const FLUX_CONFIGURATION_NAME = 'cluster-config';
 export const FLUX_NAMESPACE = 'flux-system';
 /** Postbuild variable of the registry's login server. */
 export const REGISTRY_VARIABLE = 'REGISTRY_LOGIN_SERVER';
+/** Postbuild variable of the kubelet identity's client ID, with which Kyverno reads signatures from the registry. */
+export const KUBELET_VARIABLE = 'KUBELET_CLIENT_ID';
 
 /** `deploy/<env>`, relative to the repository root (and to the published container's root). */
 export function deployDir(env: EnvironmentConfig): string {
@@ -29,12 +31,13 @@ export function clientIdVariable(app: AppConfig): string {
 }
 
 /**
- * The environment's two kustomizations: `platform`, then `apps`, which gets what only Terraform knows (the registry's
- * login server, each application's workload identity client ID) as postBuild substitutions.
+ * The environment's two kustomizations, `platform` then `apps`, each with what only Terraform knows as postBuild
+ * substitutions: for `platform` the kubelet identity's client ID (Kyverno), for `apps` the registry's login server and
+ * each application's workload identity client ID.
  */
-export function gitopsKustomizations(env: EnvironmentConfig, substitute: Readonly<Record<string, string>>): GitOpsKustomization[] {
+export function gitopsKustomizations(env: EnvironmentConfig, substitute: { readonly platform: Readonly<Record<string, string>>; readonly apps: Readonly<Record<string, string>> }): GitOpsKustomization[] {
   return [
-    { name: 'platform', path: `./${deployDir(env)}/platform` },
-    { name: 'apps', path: `./${deployDir(env)}/apps`, dependsOn: ['platform'], substitute },
+    { name: 'platform', path: `./${deployDir(env)}/platform`, substitute: substitute.platform },
+    { name: 'apps', path: `./${deployDir(env)}/apps`, dependsOn: ['platform'], substitute: substitute.apps },
   ];
 }

@@ -11,7 +11,7 @@ import { GithubActionsIdentity, IGithubActionsIdentity } from '../constructs/git
 import { assignRole } from '../constructs/principal';
 import type { AppConfig, EnvironmentConfig } from './environments';
 import { EnvironmentStackProps, useAzureStateBackend, useAzurermProvider, useGithubProvider, useStateSubscriptionProvider } from './plumbing';
-import { FLUX_CONFIGURATION_NAME, FLUX_NAMESPACE, GITOPS_CONTAINER, REGISTRY_VARIABLE, clientIdVariable, gitopsKustomizations } from './gitops';
+import { FLUX_CONFIGURATION_NAME, FLUX_NAMESPACE, GITOPS_CONTAINER, KUBELET_VARIABLE, REGISTRY_VARIABLE, clientIdVariable, gitopsKustomizations } from './gitops';
 import { clusterProps, identityNames, purgeProps, registryProps, workspaceName } from './props';
 
 export type { EnvironmentStackProps } from './plumbing';
@@ -82,7 +82,7 @@ export class PlatformStack extends TerraformStack {
       containerName: GITOPS_CONTAINER,
       configurationName: FLUX_CONFIGURATION_NAME,
       namespace: FLUX_NAMESPACE,
-      kustomizations: gitopsKustomizations(env, substitute),
+      kustomizations: gitopsKustomizations(env, { platform: { [KUBELET_VARIABLE]: this.cluster.kubeletIdentityClientId }, apps: substitute }),
       preventDestroy: env.protected,
     });
     for (const application of Object.values(this.applications)) gitops.grantPublish(application.deployer);

@@ -1,4 +1,5 @@
-import { AzurermBackend, TerraformStack } from 'cdktf';
+import { AzurermBackend, Fn, TerraformStack } from 'cdktf';
+import { HelmProvider } from '@cdktf/provider-helm/lib/provider';
 import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
 import { GithubProvider } from '@cdktf/provider-github/lib/provider';
 import { repositoryOwner } from '../constructs/github';
@@ -50,4 +51,31 @@ export function useStateSubscriptionProvider(stack: TerraformStack, { env, state
 /** The github provider every stack that writes to GitHub uses: the owner from config; the token from GITHUB_TOKEN at deploy time, never from code. */
 export function useGithubProvider(stack: TerraformStack, repository: string): void {
   new GithubProvider(stack, 'github', { owner: repositoryOwner(repository) });
+}
+
+/** The AKS AAD server application ID that kubelogin requests tokens for (the same in every tenant). */
+export const AKS_AAD_SERVER_ID = '6dae42f8-4368-4678-94ff-3960e28e3630';
+
+/** A cluster's API server, as its platform stack's outputs give it: host and base64-encoded CA certificate. */
+export interface ClusterEndpoint {
+  readonly host: string;
+  readonly clusterCaCertificate: string;
+}
+
+/**
+ * The helm provider of a stack that installs into a cluster: configured from the platform stack's outputs (never
+ * from a cluster created in the same run), authenticating with `kubelogin get-token` (the cluster has no local accounts).
+ */
+export function useKubeloginHelmProvider(stack: TerraformStack, cluster: ClusterEndpoint): HelmProvider {
+  return new HelmProvider(stack, 'helm', {
+    kubernetes: {
+      host: cluster.host,
+      clusterCaCertificate: Fn.base64decode(cluster.clusterCaCertificate),
+      exec: {
+        apiVersion: 'client.authentication.k8s.io/v1beta1',
+        command: 'kubelogin',
+        args: ['get-token', '--login', 'azurecli', '--server-id', AKS_AAD_SERVER_ID],
+      },
+    },
+  });
 }

@@ -6,7 +6,8 @@ import type { RegistryPurgeProps } from '../constructs/registry-tasks';
 import type { DelegableRole } from '../constructs/role-conditions';
 import type { GithubActionsIdentityProps } from '../constructs/github-actions-identity';
 import type { GithubEnvironmentProps } from '../constructs/github-environment';
-import type { AppConfig, EnvironmentConfig } from './environments';
+import type { ImageAdmissionProps } from '../constructs/image-admission';
+import type { AppConfig, EnvironmentConfig, SupplyChainConfig } from './environments';
 
 /** The application chart shipped in this repository. */
 export const CHART_PATH = join(__dirname, '..', 'charts', 'ai-app');
@@ -95,6 +96,23 @@ export interface IdentityHome {
 /** `platform-<env>`. */
 export function platformStackName(env: EnvironmentConfig): string {
   return `platform-${env.name}`;
+}
+
+/** `platform-<env>-admission`: Kyverno and the image policy of a push environment, deployed with the platform. */
+export function admissionStackName(env: EnvironmentConfig): string {
+  return `${platformStackName(env)}-admission`;
+}
+
+/**
+ * The admission policy an environment's config stands for, the same for Terraform (push) and Flux (GitOps): every
+ * application namespace, the signer from `supplyChain` and `repository`, the environment's `imageVerification`.
+ */
+export function imageAdmissionProps(env: EnvironmentConfig, repository: string, supplyChain: SupplyChainConfig): ImageAdmissionProps {
+  return {
+    namespaces: env.applications.map((a) => a.namespace),
+    signer: { repository, workflow: supplyChain.workflow, branch: supplyChain.branch },
+    mode: env.imageVerification,
+  };
 }
 
 /** `workload-<env>-<application>`: one stack, and one state file, per application and environment. */

@@ -47,6 +47,7 @@ export function waiversByTarget(config: PlatformConfig): Map<string, PolicyWaive
   for (const [name, env] of Object.entries(config.environments)) {
     const own = env.waivers.map(({ rule, reason }) => ({ rule, reason }));
     byTarget.set(`platform-${name}`, [...kit('platform'), ...(env.delivery === 'gitops' ? kit('gitops') : []), ...own]);
+    if (env.delivery === 'push' && env.applications.length > 0) byTarget.set(`platform-${name}-admission`, own);
     for (const app of env.applications) {
       byTarget.set(`workload-${name}-${app.name}`, [...kit('workload'), ...own]);
       byTarget.set(`chart-${name}-${app.name}`, [...kit('chart'), ...own]);

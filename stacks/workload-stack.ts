@@ -1,14 +1,12 @@
 import { Construct } from 'constructs';
-import { Fn, TerraformStack, TerraformVariable } from 'cdktf';
-import { HelmProvider } from '@cdktf/provider-helm/lib/provider';
+import { TerraformStack, TerraformVariable } from 'cdktf';
 import { AppRelease } from '../constructs/app-release';
 import { IMAGE_DIGEST_PATTERN, IMAGE_TAG_CHARS } from '../constructs/names';
 import type { AppConfig, EnvironmentConfig, StateConfig } from './environments';
-import { useAzureStateBackend } from './plumbing';
+import { ClusterEndpoint, useAzureStateBackend, useKubeloginHelmProvider } from './plumbing';
 import { CHART_PATH, appValues } from './props';
 
-/** The AKS AAD server application ID that kubelogin requests tokens for (the same in every tenant). */
-export const AKS_AAD_SERVER_ID = '6dae42f8-4368-4678-94ff-3960e28e3630';
+export { AKS_AAD_SERVER_ID } from './plumbing';
 
 /**
  * What a workload stack needs, and nothing more: where its state lives, the application, and the few platform
@@ -21,7 +19,7 @@ export interface WorkloadStackProps {
   /** The application whose release this stack holds. */
   readonly app: AppConfig;
   /** The cluster's API server: its host and base64-encoded CA certificate. */
-  readonly cluster: { readonly host: string; readonly clusterCaCertificate: string };
+  readonly cluster: ClusterEndpoint;
   /** The registry's login server; the image is `<login server>/<app.imageName>`. */
   readonly registryLoginServer: string;
   /** Client ID of the application pods' workload identity. */
@@ -47,17 +45,7 @@ export class WorkloadStack extends TerraformStack {
 
     [this.imageTag, this.imageDigest] = imageVariables(this);
 
-    new HelmProvider(this, 'helm', {
-      kubernetes: {
-        host: cluster.host,
-        clusterCaCertificate: Fn.base64decode(cluster.clusterCaCertificate),
-        exec: {
-          apiVersion: 'client.authentication.k8s.io/v1beta1',
-          command: 'kubelogin',
-          args: ['get-token', '--login', 'azurecli', '--server-id', AKS_AAD_SERVER_ID],
-        },
-      },
-    });
+    useKubeloginHelmProvider(this, cluster);
 
     this.release = new AppRelease(this, 'app', {
       chartPath: CHART_PATH,

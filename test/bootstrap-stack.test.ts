@@ -176,7 +176,8 @@ describe.each(ENVIRONMENT_NAMES)('environment %s', (name) => {
   test('state access: each reads only its environment\'s container and writes only its own stack\'s state file', () => {
     const stateOf = (who: typeof identity) => allAssignments.filter((a) => a.principal_id === who.ref('principal_id') && a.scope === stateGroupId);
     const expected = [
-      [identity, writer, `platform-${name}.tfstate`],
+      // Push environments: platform-<env>.tfstate and platform-<env>-admission.tfstate; GitOps: the platform's only.
+      [identity, writer, env.delivery === 'push' ? `platform-${name}` : `platform-${name}.tfstate`],
       [plan, reader, undefined],
       // With GitOps no workload stack exists, so its deployer has no state at all.
       ...(env.delivery === 'push' ? [[deploy, writer, `workload-${name}-${app.name}.tfstate`] as const] : []),

@@ -227,6 +227,7 @@ describe('one source of waivers, for the synth-time policy and for Checkov', () 
       const own = env.waivers.map(({ rule, reason }) => ({ rule, reason }));
       // A GitOps environment's platform stack also holds the storage account Flux reads from.
       expect(byTarget.get(`platform-${name}`)).toEqual([...kit('platform'), ...(env.delivery === 'gitops' ? kit('gitops') : []), ...own]);
+      expect(byTarget.get(`platform-${name}-admission`)).toEqual(env.delivery === 'push' ? own : undefined);
       for (const app of env.applications) {
         expect(byTarget.get(`workload-${name}-${app.name}`)).toEqual([...kit('workload'), ...own]);
         expect(byTarget.get(`chart-${name}-${app.name}`)).toEqual([...kit('chart'), ...own]);

@@ -214,7 +214,8 @@ describe('the synthesized stacks carry no credentials', () => {
   afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
   test('every stack was synthesized and scanned, with its assets', () => {
-    const expected = Object.values(config.environments).flatMap((e) => [`platform-${e.name}`, ...(e.delivery === 'push' ? e.applications.map((a) => `workload-${e.name}-${a.name}`) : [])]);
+    const pushed = (e: (typeof config.environments)[string]) => e.delivery === 'push' && e.applications.length > 0;
+    const expected = Object.values(config.environments).flatMap((e) => [`platform-${e.name}`, ...(pushed(e) ? [`platform-${e.name}-admission`, ...e.applications.map((a) => `workload-${e.name}-${a.name}`)] : [])]);
     expect(stackNames.sort()).toEqual(['state-bootstrap', ...expected].sort());
     expect(filesScanned).toBeGreaterThan(stackNames.length);
   });

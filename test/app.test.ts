@@ -219,6 +219,13 @@ describe('app Dockerfile', () => {
     expect(dockerInstructions(text).map((i) => i.args).join('\n')).not.toMatch(/latest/i);
   });
 
+  test('every image from a registry is pinned by digest too, with its version tag for Dependabot and for readers', () => {
+    const names = new Set(stages.map((s) => s.name).filter((n): n is string => n !== undefined));
+    const external = stages.map((s) => s.image).filter((image) => !names.has(image) && image !== 'scratch');
+    expect(external.length).toBeGreaterThan(0);
+    for (const image of external) expect(image).toMatch(/^[^@]+:[\w][\w.-]*@sha256:[0-9a-f]{64}$/);
+  });
+
   test('the pin check rejects latest, untagged and non-version tags', () => {
     const none = new Set<string>();
     expect(unpinnedImage('node:latest', none)).toMatch(/latest/);

@@ -5,7 +5,13 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }] },
   moduleFileExtensions: ['ts', 'js', 'json'],
+  // cdktf loads archiver eagerly; it is loaded here on first use (test/lazy-archiver.cjs).
+  moduleNameMapper: { '^archiver$': '<rootDir>/test/lazy-archiver.cjs' },
   testTimeout: 30000,
+  // Both cores: the files are independent, and most of their time is CPU (jest's default leaves one core idle).
+  maxWorkers: 2,
+  // Token creation stacks stay cheap; real errors keep jest's source-mapped traces (test/stack-traces.cjs).
+  setupFiles: ['<rootDir>/test/stack-traces.cjs'],
   // One temporary directory per run, removed at the end (test/temp-dir.cjs).
   globalSetup: '<rootDir>/test/global-setup.cjs',
   globalTeardown: '<rootDir>/test/global-teardown.cjs',

@@ -9,6 +9,12 @@
  * credential (issuer https://token.actions.githubusercontent.com) for exactly that subject. Any break in the chain
  * fails the login at run time with AADSTS70021 ("No matching federated identity record found").
  *
+ * A job that calls a reusable workflow in this repository (`uses: ./.github/workflows/<file>`) runs that file's jobs
+ * with the caller's `with:` as `inputs`: each called job is checked as a run of the caller (its triggers decide the
+ * subject of a job without `environment:`), and it reads an environment's secrets only when the caller passes
+ * `secrets: inherit` (or maps the secret): otherwise they resolve empty at run time (actions/runner#1490, #4453).
+ * A workflow whose only trigger is `workflow_call` is checked only through its callers.
+ *
  * Nothing here reads files: callers pass parsed workflows and the synthesized stacks, so tests can mutate either.
  */
 
@@ -109,6 +115,10 @@ export interface WorkflowStep {
 
 export interface WorkflowJob {
   name?: string;
+  /** A reusable workflow this job calls instead of running steps: `./.github/workflows/<file>` or `owner/repo/...@ref`. */
+  uses?: string;
+  with?: Record<string, unknown>;
+  secrets?: 'inherit' | Record<string, unknown>;
   environment?: string | { name: string; url?: string };
   permissions?: string | Record<string, string>;
   strategy?: { matrix?: unknown; [key: string]: unknown };
@@ -138,22 +148,27 @@ export interface Workflow {
 /** One concrete job run: a job, or one leg of its matrix with `${{ matrix.* }}` substituted. */
 export interface JobRun {
   readonly id: string;
-  /** e.g. `plan[stack=platform-dev]`, or the job id without a matrix. */
+  /** e.g. `plan[stack=platform-dev]`, the job id without a matrix, or `<calling job>/<called job>`. */
   readonly label: string;
   readonly job: WorkflowJob;
+  /** The workflow file that defines the job (its `env:` applies); the caller's file unless the job was called. */
+  readonly definedIn: Workflow;
+  /** For a job of a reusable workflow: the job that called it. */
+  readonly call?: { readonly id: string; readonly job: WorkflowJob };
 }
 
-const MATRIX_REF = /\$\{\{\s*matrix\.([\w-]+)\s*\}\}/g;
+const contextRef = (context: string) => new RegExp(`\\$\\{\\{\\s*${context}\\.([\\w-]+)\\s*\\}\\}`, 'g');
 
-function substitute(value: unknown, combo: Readonly<Record<string, unknown>>): unknown {
+/** `${{ <context>.<key> }}` replaced by `values[key]`: a whole-string reference keeps the value's type. */
+function substitute(value: unknown, values: Readonly<Record<string, unknown>>, context = 'matrix'): unknown {
   if (typeof value === 'string') {
-    const whole = /^\$\{\{\s*matrix\.([\w-]+)\s*\}\}$/.exec(value);
-    if (whole && whole[1] in combo) return combo[whole[1]];
-    return value.replace(MATRIX_REF, (all, key: string) => (key in combo ? String(combo[key]) : all));
+    const whole = new RegExp(`^\\$\\{\\{\\s*${context}\\.([\\w-]+)\\s*\\}\\}$`).exec(value);
+    if (whole && whole[1] in values) return values[whole[1]];
+    return value.replace(contextRef(context), (all, key: string) => (key in values ? String(values[key]) : all));
   }
-  if (Array.isArray(value)) return value.map((v) => substitute(v, combo));
+  if (Array.isArray(value)) return value.map((v) => substitute(v, values, context));
   if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, combo)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, values, context)]));
   }
   return value;
 }
@@ -184,20 +199,77 @@ export function matrixCombinations(matrix: unknown): Combo[] | string {
   return combos;
 }
 
-/** Every concrete run of every job; matrix problems are reported through `problems`. */
-export function jobRuns(workflow: Workflow, problems: string[] = []): JobRun[] {
-  return Object.entries(workflow.doc.jobs ?? {}).flatMap(([id, job]) => {
-    const combos = matrixCombinations(job.strategy?.matrix);
-    if (typeof combos === 'string') {
-      problems.push(`${workflow.file}: job ${id}: ${combos}`);
-      return [];
-    }
-    return combos.map((combo) => {
-      const keys = Object.entries(combo).filter(([, v]) => typeof v !== 'string' || !v.includes('${{'));
-      const label = keys.length > 0 ? `${id}[${keys.map(([k, v]) => `${k}=${String(v)}`).join(',')}]` : id;
-      return { id, label, job: substitute(job, combo) as WorkflowJob };
-    });
+/** The legs of one job's matrix, each with `${{ matrix.* }}` substituted; a problem when they cannot be known. */
+function matrixRuns(file: string, id: string, job: WorkflowJob, problems: string[]): Array<{ label: string; job: WorkflowJob }> {
+  const combos = matrixCombinations(job.strategy?.matrix);
+  if (typeof combos === 'string') {
+    problems.push(`${file}: job ${id}: ${combos}`);
+    return [];
+  }
+  return combos.map((combo) => {
+    const keys = Object.entries(combo).filter(([, v]) => typeof v !== 'string' || !v.includes('${{'));
+    const label = keys.length > 0 ? `${id}[${keys.map(([k, v]) => `${k}=${String(v)}`).join(',')}]` : id;
+    return { label, job: substitute(job, combo) as WorkflowJob };
   });
+}
+
+/** `./.github/workflows/<file>` → `<file>`; undefined for a workflow of another repository. */
+export function localWorkflowFile(uses: string): string | undefined {
+  return /^\.\/\.github\/workflows\/([^/@]+\.ya?ml)$/.exec(uses)?.[1];
+}
+
+/** The triggers are only `workflow_call`: the workflow runs only when another one calls it. */
+export function isCallOnly(doc: WorkflowDoc): boolean {
+  const events = Object.keys(triggers(doc));
+  return events.length === 1 && events[0] === 'workflow_call';
+}
+
+/** The values a call gives the reusable workflow's `inputs`: its `with:`, over the declared defaults. */
+export function callInputs(called: WorkflowDoc, caller: WorkflowJob): Record<string, unknown> {
+  const declared = (triggers(called).workflow_call?.inputs ?? {}) as Record<string, { default?: unknown }>;
+  const defaults = Object.fromEntries(Object.entries(declared).filter(([, d]) => d?.default !== undefined).map(([k, d]) => [k, d.default]));
+  return { ...defaults, ...(caller.with ?? {}) };
+}
+
+/**
+ * Every concrete run of every job; matrix problems are reported through `problems`. A job calling a reusable
+ * workflow of this repository becomes the runs of that workflow's jobs (found in `library`), with its inputs
+ * substituted, labelled `<calling job>/<called job>`.
+ */
+export function jobRuns(workflow: Workflow, problems: string[] = [], library: readonly Workflow[] = []): JobRun[] {
+  return Object.entries(workflow.doc.jobs ?? {}).flatMap(([id, job]) =>
+    matrixRuns(workflow.file, id, job, problems).flatMap(({ label, job: leg }): JobRun[] => {
+      if (typeof leg.uses !== 'string') return [{ id, label, job: leg, definedIn: workflow }];
+      const file = localWorkflowFile(leg.uses);
+      const called = library.find((w) => w.file === file);
+      if (!called) {
+        problems.push(`${workflow.file}: job ${label}: calls ${leg.uses}, which is not a workflow of this repository the check was given`);
+        return [];
+      }
+      const inputs = callInputs(called.doc, leg);
+      return Object.entries(called.doc.jobs ?? {}).flatMap(([calledId, calledJob]) =>
+        matrixRuns(called.file, calledId, substitute(calledJob, inputs, 'inputs') as WorkflowJob, problems).map((run) => ({
+          id: calledId,
+          label: `${label}/${run.label}`,
+          job: run.job,
+          definedIn: called,
+          call: { id, job: leg },
+        })),
+      );
+    }),
+  );
+}
+
+/** Every run that can start on its own: the runs of every workflow but the call-only ones, calls expanded. */
+export function allJobRuns(workflows: readonly Workflow[], problems: string[] = []): Array<{ workflow: Workflow; run: JobRun }> {
+  return workflows.filter((w) => !isCallOnly(w.doc)).flatMap((w) => jobRuns(w, problems, workflows).map((run) => ({ workflow: w, run })));
+}
+
+/** A called job's `secrets.NAME` resolves only when the caller inherits its secrets or maps NAME explicitly. */
+function secretReachesCall(run: JobRun, name: string): boolean {
+  if (!run.call) return true;
+  const given = run.call.job.secrets;
+  return given === 'inherit' || (typeof given === 'object' && given !== null && Object.keys(given).some((k) => k.toUpperCase() === name.toUpperCase()));
 }
 
 /** The events that trigger the workflow, with their filters. */
@@ -283,92 +355,93 @@ const isAzureLogin = (step: WorkflowStep) => typeof step.uses === 'string' && /^
 export function resolveLogins(workflows: readonly Workflow[], trust: TrustedSubjectsByStack, repository: string, options: CheckOptions = {}): LoginResolution[] {
   const out: LoginResolution[] = [];
   const allIdentities = Object.entries(trust).flatMap(([stack, t]) => t.identities.map((i) => ({ ...i, stack })));
-  for (const wf of workflows) {
-    const matrixProblems: string[] = [];
-    const runs = jobRuns(wf, matrixProblems);
-    matrixProblems.forEach((p) => out.push({ file: wf.file, job: '?', step: -1, subjects: [], clientId: '?', problems: [p] }));
-    for (const run of runs) {
-      for (const [index, step] of (run.job.steps ?? []).entries()) {
-        if (!isAzureLogin(step)) continue;
-        const where = `${wf.file}: job ${run.label}`;
-        const problems: string[] = [];
-        const environment = environmentOf(run.job);
-        const subj = oidcSubjects(wf.doc, run.job, repository);
-        problems.push(...subj.problems.map((p) => `${where}: ${p}`));
-        const clientId = String(step.with?.['client-id'] ?? '');
-        const ref = parseReference(clientId);
-        let stack: string | undefined;
-        let identity: string | undefined;
-        let pending = false;
+  const runProblems: string[] = [];
+  const runs = allJobRuns(workflows, runProblems);
+  runProblems.forEach((p) => out.push({ file: p.split(':')[0], job: '?', step: -1, subjects: [], clientId: '?', problems: [p] }));
+  for (const { workflow: wf, run } of runs) {
+    for (const [index, step] of (run.job.steps ?? []).entries()) {
+      if (!isAzureLogin(step)) continue;
+      const where = `${wf.file}: job ${run.label}`;
+      const problems: string[] = [];
+      const environment = environmentOf(run.job);
+      // The caller's triggers: a called job runs on its caller's event.
+      const subj = oidcSubjects(wf.doc, run.job, repository);
+      problems.push(...subj.problems.map((p) => `${where}: ${p}`));
+      const clientId = String(step.with?.['client-id'] ?? '');
+      const ref = parseReference(clientId);
+      let stack: string | undefined;
+      let identity: string | undefined;
+      let pending = false;
 
-        if (step.with?.['client-secret'] !== undefined || step.with?.creds !== undefined) {
-          problems.push(`${where}: azure/login must use OIDC (client-id/tenant-id/subscription-id), not a client secret or creds JSON`);
-        }
-        if (!ref) {
-          problems.push(`${where}: client-id "${clientId}" must be a single \${{ secrets.NAME }} or \${{ vars.NAME }} reference`);
-        } else {
-          const pubs = visiblePublications(trust, ref.kind, ref.name, environment);
-          const scope = environment === undefined ? 'at repository level' : `in environment "${environment}" or at repository level`;
-          if (pubs.length === 0) {
-            if (options.pending?.has(ref.name)) {
-              pending = true;
-              // Until a stack publishes it, at least the subject must be trusted by some GitHub-federated identity.
-              for (const s of subj.subjects) {
-                if (!allIdentities.some((i) => i.subjects.includes(s))) problems.push(`${where}: no identity in any stack trusts subject ${s}`);
-              }
-            } else {
-              problems.push(`${where}: client-id ${clientId}: no stack writes ${ref.kind} ${ref.name} ${scope}, so the job would sign in with an empty client ID`);
-            }
-          } else if (pubs.length > 1) {
-            problems.push(`${where}: ${ref.kind} ${ref.name} ${scope} is written by more than one stack (${pubs.map((p) => p.stack).join(', ')})`);
-          } else if (pubs[0].clientIdOf === undefined) {
-            problems.push(`${where}: ${ref.kind} ${ref.name} (written by ${pubs[0].stack}) does not hold a GitHub-federated identity's client ID`);
-          } else {
-            stack = pubs[0].stack;
-            identity = pubs[0].clientIdOf;
-            const target = trust[stack].identities.find((i) => i.address === identity);
-            const trusted = target?.subjects ?? [];
-            for (const s of subj.subjects) {
-              if (!trusted.includes(s)) {
-                problems.push(
-                  `${where}: signs in as ${stack}'s ${identity} (${ref.kind} ${ref.name}), which does not trust subject ${s}; it trusts ${trusted.length > 0 ? trusted.join(', ') : 'no GitHub subject'}`,
-                );
-              }
-            }
-          }
-        }
-
-        for (const input of ['tenant-id', 'subscription-id'] as const) {
-          const value = step.with?.[input];
-          const r = parseReference(value);
-          if (!r) {
-            problems.push(`${where}: ${input} "${String(value)}" must be a single \${{ secrets.NAME }} or \${{ vars.NAME }} reference`);
-          } else if (visiblePublications(trust, r.kind, r.name, environment).length === 0 && !options.pending?.has(r.name)) {
-            problems.push(`${where}: ${input} ${String(value)}: no stack writes ${r.kind} ${r.name} where this job can read it`);
-          }
-        }
-
-        // Terraform signs in through ARM_* in the same job: it must be the same identity as the Azure CLI.
-        const env = { ...(wf.doc.env ?? {}), ...(run.job.env ?? {}) };
-        const pairs = { ARM_CLIENT_ID: 'client-id', ARM_TENANT_ID: 'tenant-id', ARM_SUBSCRIPTION_ID: 'subscription-id' } as const;
-        for (const [armVar, input] of Object.entries(pairs)) {
-          if (env[armVar] !== undefined && String(env[armVar]).replace(/\s/g, '') !== String(step.with?.[input]).replace(/\s/g, '')) {
-            problems.push(`${where}: ${armVar} (${String(env[armVar])}) differs from azure/login ${input} (${String(step.with?.[input])})`);
-          }
-        }
-
-        out.push({
-          file: wf.file,
-          job: run.label,
-          step: index,
-          ...(environment !== undefined ? { environment } : {}),
-          subjects: subj.subjects,
-          clientId,
-          ...(stack !== undefined ? { stack, identity } : {}),
-          ...(pending ? { pending } : {}),
-          problems,
-        });
+      if (step.with?.['client-secret'] !== undefined || step.with?.creds !== undefined) {
+        problems.push(`${where}: azure/login must use OIDC (client-id/tenant-id/subscription-id), not a client secret or creds JSON`);
       }
+      if (!ref) {
+        problems.push(`${where}: client-id "${clientId}" must be a single \${{ secrets.NAME }} or \${{ vars.NAME }} reference`);
+      } else if (ref.kind === 'secret' && !secretReachesCall(run, ref.name)) {
+        problems.push(`${where}: client-id ${clientId}: the calling job ${run.call!.id} neither inherits nor passes secret ${ref.name}, so it resolves empty in the called workflow`);
+      } else {
+        const pubs = visiblePublications(trust, ref.kind, ref.name, environment);
+        const scope = environment === undefined ? 'at repository level' : `in environment "${environment}" or at repository level`;
+        if (pubs.length === 0) {
+          if (options.pending?.has(ref.name)) {
+            pending = true;
+            // Until a stack publishes it, at least the subject must be trusted by some GitHub-federated identity.
+            for (const s of subj.subjects) {
+              if (!allIdentities.some((i) => i.subjects.includes(s))) problems.push(`${where}: no identity in any stack trusts subject ${s}`);
+            }
+          } else {
+            problems.push(`${where}: client-id ${clientId}: no stack writes ${ref.kind} ${ref.name} ${scope}, so the job would sign in with an empty client ID`);
+          }
+        } else if (pubs.length > 1) {
+          problems.push(`${where}: ${ref.kind} ${ref.name} ${scope} is written by more than one stack (${pubs.map((p) => p.stack).join(', ')})`);
+        } else if (pubs[0].clientIdOf === undefined) {
+          problems.push(`${where}: ${ref.kind} ${ref.name} (written by ${pubs[0].stack}) does not hold a GitHub-federated identity's client ID`);
+        } else {
+          stack = pubs[0].stack;
+          identity = pubs[0].clientIdOf;
+          const target = trust[stack].identities.find((i) => i.address === identity);
+          const trusted = target?.subjects ?? [];
+          for (const s of subj.subjects) {
+            if (!trusted.includes(s)) {
+              problems.push(
+                `${where}: signs in as ${stack}'s ${identity} (${ref.kind} ${ref.name}), which does not trust subject ${s}; it trusts ${trusted.length > 0 ? trusted.join(', ') : 'no GitHub subject'}`,
+              );
+            }
+          }
+        }
+      }
+
+      for (const input of ['tenant-id', 'subscription-id'] as const) {
+        const value = step.with?.[input];
+        const r = parseReference(value);
+        if (!r) {
+          problems.push(`${where}: ${input} "${String(value)}" must be a single \${{ secrets.NAME }} or \${{ vars.NAME }} reference`);
+        } else if (visiblePublications(trust, r.kind, r.name, environment).length === 0 && !options.pending?.has(r.name)) {
+          problems.push(`${where}: ${input} ${String(value)}: no stack writes ${r.kind} ${r.name} where this job can read it`);
+        }
+      }
+
+      // Terraform signs in through ARM_* in the same job: it must be the same identity as the Azure CLI.
+      const env = { ...(run.definedIn.doc.env ?? {}), ...(run.job.env ?? {}) };
+      const pairs = { ARM_CLIENT_ID: 'client-id', ARM_TENANT_ID: 'tenant-id', ARM_SUBSCRIPTION_ID: 'subscription-id' } as const;
+      for (const [armVar, input] of Object.entries(pairs)) {
+        if (env[armVar] !== undefined && String(env[armVar]).replace(/\s/g, '') !== String(step.with?.[input]).replace(/\s/g, '')) {
+          problems.push(`${where}: ${armVar} (${String(env[armVar])}) differs from azure/login ${input} (${String(step.with?.[input])})`);
+        }
+      }
+
+      out.push({
+        file: wf.file,
+        job: run.label,
+        step: index,
+        ...(environment !== undefined ? { environment } : {}),
+        subjects: subj.subjects,
+        clientId,
+        ...(stack !== undefined ? { stack, identity } : {}),
+        ...(pending ? { pending } : {}),
+        problems,
+      });
     }
   }
   return out;
@@ -404,26 +477,33 @@ export function referencesIn(value: unknown): Array<{ kind: 'secret' | 'variable
 export function checkWorkflowReferences(
   workflows: readonly Workflow[],
   trust: TrustedSubjectsByStack,
-  options: { external: ReadonlySet<string>; pending?: ReadonlySet<string> },
+  options: {
+    external: ReadonlySet<string>;
+    pending?: ReadonlySet<string>;
+    /** Runs that never execute (their `if:` rules them out for that caller), left out. @default every run executes */
+    unreachable?: (file: string, run: JobRun) => boolean;
+  },
 ): string[] {
   const problems: string[] = [];
-  for (const wf of workflows) {
-    const runs = jobRuns(wf, problems);
-    for (const run of runs) {
-      const environment = environmentOf(run.job);
-      const scope = environment === undefined ? 'at repository level' : `in environment "${environment}" or at repository level`;
-      // The matrix definition is left out: each leg reads only what was substituted into it.
-      const { strategy: _matrix, ...job } = run.job;
-      const seen = new Set<string>();
-      for (const ref of [...referencesIn(wf.doc.env), ...referencesIn(job)]) {
-        const key = `${ref.kind}:${ref.name}`;
-        if (seen.has(key) || ref.name === 'GITHUB_TOKEN' || options.external.has(ref.name) || options.pending?.has(ref.name)) continue;
-        seen.add(key);
-        const pubs = visiblePublications(trust, ref.kind, ref.name, environment);
-        if (pubs.length === 0) problems.push(`${wf.file}: job ${run.label}: reads ${ref.kind} ${ref.name}, which no stack writes ${scope}`);
-        if (pubs.length > 1) {
-          problems.push(`${wf.file}: job ${run.label}: ${ref.kind} ${ref.name} ${scope} is written by more than one stack (${pubs.map((p) => p.stack).join(', ')}): their applies would overwrite each other`);
-        }
+  for (const { workflow: wf, run } of allJobRuns(workflows, problems)) {
+    if (options.unreachable?.(wf.file, run)) continue;
+    const environment = environmentOf(run.job);
+    const scope = environment === undefined ? 'at repository level' : `in environment "${environment}" or at repository level`;
+    // The matrix definition is left out: each leg reads only what was substituted into it.
+    const { strategy: _matrix, ...job } = run.job;
+    const seen = new Set<string>();
+    for (const ref of [...referencesIn(run.definedIn.doc.env), ...referencesIn(job)]) {
+      const key = `${ref.kind}:${ref.name}`;
+      if (seen.has(key) || ref.name === 'GITHUB_TOKEN' || options.external.has(ref.name) || options.pending?.has(ref.name)) continue;
+      seen.add(key);
+      if (ref.kind === 'secret' && !secretReachesCall(run, ref.name)) {
+        problems.push(`${wf.file}: job ${run.label}: reads secret ${ref.name}, which the calling job ${run.call!.id} neither inherits nor passes: it resolves empty`);
+        continue;
+      }
+      const pubs = visiblePublications(trust, ref.kind, ref.name, environment);
+      if (pubs.length === 0) problems.push(`${wf.file}: job ${run.label}: reads ${ref.kind} ${ref.name}, which no stack writes ${scope}`);
+      if (pubs.length > 1) {
+        problems.push(`${wf.file}: job ${run.label}: ${ref.kind} ${ref.name} ${scope} is written by more than one stack (${pubs.map((p) => p.stack).join(', ')}): their applies would overwrite each other`);
       }
     }
   }

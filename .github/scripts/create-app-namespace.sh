@@ -4,7 +4,8 @@
 # Runs in infra-deploy.yml right after `cdktf deploy platform-<env>`, in the same job and the same sign-in.
 # Names come from what the job just applied and synthesized, never from `vars` (read at job start, so empty on the
 # first run): the cluster from the platform stack's `cluster_id` output, the namespaces from the helm_release of
-# every workload stack that depends on the platform stack (cdktf.out/manifest.json: one per application).
+# every workload stack that depends on the platform stack (cdktf.out/manifest.json: one per application). Without one
+# (GitOps delivery: Flux creates the namespaces; or no application) it stops before contacting the cluster.
 # Env: PLATFORM_DIR (cdktf.out/stacks/platform-<env>), MANIFEST (cdktf.out/manifest.json), KUBECONFIG (a file in the
 # runner's temp folder). Needs terraform, az, kubelogin, kubectl and jq on PATH.
 set -euo pipefail
@@ -21,8 +22,11 @@ manifest_dir="$(dirname "$MANIFEST")"
 mapfile -t workload_files < <(jq -r --arg p "$platform_stack" \
   '.stacks[] | select((.dependencies // []) | index($p)) | .synthesizedStackPath' "$MANIFEST")
 if [[ ${#workload_files[@]} -eq 0 || -z "${workload_files[0]}" ]]; then
-  echo "::error::no workload stack depends on $platform_stack in $MANIFEST"
-  exit 1
+  # A GitOps environment (Flux creates the namespaces from deploy/<env>) or one without applications: nothing to do,
+  # and the cluster is never contacted.
+  echo "::notice::no workload stack depends on $platform_stack: no namespace to create (GitOps delivery, or no application)"
+  echo "No namespace created for \`$platform_stack\`: no workload stack depends on it (GitOps delivery, or no application)" >> "$GITHUB_STEP_SUMMARY"
+  exit 0
 fi
 namespace_list="$(for f in "${workload_files[@]}"; do jq -r '(.resource.helm_release // {})[].namespace' "$manifest_dir/$f"; done | sort -u)"
 if [[ -z "$namespace_list" ]]; then

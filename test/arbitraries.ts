@@ -255,7 +255,8 @@ export function buildMutation(base: unknown, nodes: readonly TreeNode[], s: Muta
       const key = pick(UNKNOWN_KEYS, s.b)!;
       if (Object.prototype.hasOwnProperty.call(node.value, key)) return undefined;
       const value = pick([...WRONG_VALUES.string, ...WRONG_VALUES.number, ...WRONG_VALUES.object], s.c);
-      return { kind: s.kind, path: [...node.path, key], value, strict: closedObjects };
+      // A free-form map (tags, labels) takes any key: only a schema object refuses one.
+      return { kind: s.kind, path: [...node.path, key], value, strict: closedObjects && !insideFreeForm([...node.path, key]) };
     }
   }
 }
@@ -318,18 +319,21 @@ export function generalizePath(path: Path, names: readonly string[] = []): strin
 }
 
 /**
- * A deterministic sweep that complements the random cases: every node of `base` gets every wrong type, and is
+ * A deterministic sweep that complements the random cases: every node of `base` gets a wrong type, and is
  * deleted; every string is emptied, made oversize and given a control character; every region becomes a
  * non-region; every number goes out of range; every list gets a duplicate and a wrong entry. Each is one case,
  * so every field is covered whatever the random draw, and new config fields are covered as soon as they exist.
+ * `wrongTypesPerNode`: how many of the other JSON kinds each node gets (all of them by default); fewer take turns,
+ * node after node, so the sweep still uses every kind.
  */
-export function sweep<T>(bases: readonly T[]): MutatedCase<T>[] {
+export function sweep<T>(bases: readonly T[], wrongTypesPerNode = Infinity): MutatedCase<T>[] {
   return bases.flatMap((base, baseIndex) =>
-    nodesOf(base).flatMap(({ path, value }): Mutation[] => {
+    nodesOf(base).flatMap(({ path, value }, nodeIndex): Mutation[] => {
       const kind = kindOf(value);
-      const ms: Mutation[] = (Object.keys(WRONG_VALUES) as (keyof typeof WRONG_VALUES)[])
-        .filter((k) => k !== kind)
-        .map((k) => ({ kind: 'wrongType', path, value: WRONG_VALUES[k][0], strict: true }));
+      const others = (Object.keys(WRONG_VALUES) as (keyof typeof WRONG_VALUES)[]).filter((k) => k !== kind);
+      const ms: Mutation[] = Array.from({ length: Math.min(wrongTypesPerNode, others.length) }, (_, i) => others[(nodeIndex + i) % others.length]).map(
+        (k): Mutation => ({ kind: 'wrongType', path, value: WRONG_VALUES[k][0], strict: true }),
+      );
       ms.push({ kind: 'delete', path, strict: false });
       if (typeof value === 'string') {
         ms.push(

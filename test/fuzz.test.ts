@@ -16,6 +16,11 @@
  *
  * Findings are collected over all cases and asserted per contract, each distinct one with a one-mutation
  * reproduction where there is one, so one bug does not hide the others. FUZZ_STATS=1 prints counts and timings.
+ *
+ * Two sizes. `npm test` runs the default: every field swept with one wrong type each (the kinds take turns), 1,000
+ * random cases, a few accepted configurations synthesized, one end-to-end run. DEEP_TESTS=1 (set by .ci/run) runs
+ * the deep fuzz: the same seed, so the default's random cases come first, then many more; every wrong type on
+ * every field; many more synthesized configurations and valid variants; every end-to-end sample.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -37,7 +42,7 @@ import type { EnvironmentConfig, PlatformConfig } from '../stacks/environments';
 import { auditPolicy } from '../stacks/policy-report';
 import { CHART_PATH, appValues, clusterProps, deployIdentityProps, planIdentityProps, registryProps } from '../stacks/props';
 import { validateConfig } from '../stacks/validate-config';
-import { config, copyApp, useConfig } from './helpers';
+import { APP_ARGS, config, copyApp, useConfig } from './helpers';
 import {
   MutatedCase,
   Mutation,
@@ -57,11 +62,14 @@ import {
 
 /** Fixed, so CI runs the same cases every time; change it to explore new ones. */
 const SEED = 20251123;
-const CONFIG_RUNS = 700;
-const CONSTRUCT_RUNS = 200;
-const VALID_VARIANT_RUNS = 25;
-/** Building, auditing and synthesizing every stack takes ~40 ms, so at most this many distinct accepted mutated configs go through it. */
-const MAX_CONFIG_SYNTHS = 50;
+const DEEP = process.env.DEEP_TESTS === '1';
+const CONFIG_RUNS = DEEP ? 3000 : 250;
+const CONSTRUCT_RUNS = DEEP ? 1000 : 125;
+const VALID_VARIANT_RUNS = DEEP ? 100 : 5;
+/** Building, auditing and synthesizing every stack takes ~100 ms, so at most this many distinct accepted mutated configs go through it. */
+const MAX_CONFIG_SYNTHS = DEEP ? 200 : 8;
+/** Wrong types the sweep gives each field (of the five other JSON kinds). */
+const SWEEP_WRONG_TYPES = DEEP ? Infinity : 1;
 /** The subject main.ts reports an invalid configuration under. */
 const CONFIG_SUBJECT = 'configuration (stacks/environments.ts)';
 
@@ -216,21 +224,6 @@ function synthAll(cfg: PlatformConfig): Record<string, Record<string, unknown>> 
   return outcome.stacks;
 }
 
-/**
- * Runs `fn` with cheap stack traces. cdktf captures a full stack trace for every token it creates; under jest each
- * one is formatted through source maps, which makes building the stacks several times slower. Nothing here reads
- * those traces, and jest's own reporting happens after `fn` returns, with the original formatter back in place.
- */
-function withCheapStackTraces<T>(fn: () => T): T {
-  const original = Error.prepareStackTrace;
-  Error.prepareStackTrace = () => '';
-  try {
-    return fn();
-  } finally {
-    Error.prepareStackTrace = original;
-  }
-}
-
 /** A fresh test stack, like Testing.synthScope's, but without a temp directory per call. */
 const freshStack = (): TerraformStack => new TerraformStack(Testing.app({ outdir: OUTDIR }), 'stack');
 
@@ -362,18 +355,16 @@ describe('fuzzing the environment configuration', () => {
 
   beforeAll(() => {
     const started = Date.now();
-    withCheapStackTraces(() =>
-      fc.assert(
-        fc.property(mutatedArb([config], undefined, 3, true), (c) => {
-          check(c);
-          return true;
-        }),
-        { seed: SEED, numRuns: CONFIG_RUNS },
-      ),
+    fc.assert(
+      fc.property(mutatedArb([config], undefined, 3, true), (c) => {
+        check(c);
+        return true;
+      }),
+      { seed: SEED, numRuns: CONFIG_RUNS },
     );
     // Then every field, every kind of damage, one at a time.
-    const swept = sweep([config]);
-    withCheapStackTraces(() => swept.forEach(check));
+    const swept = sweep([config], SWEEP_WRONG_TYPES);
+    swept.forEach(check);
     sweptCount = swept.length;
     logStats('config', stats, started);
     totals.random += stats.executed - sweptCount;
@@ -480,7 +471,7 @@ describe('explicitly valid variants of the configuration', () => {
       fc.property(validVariantArb, (c) => {
         runs++;
         expect(validateConfig(c)).toEqual([]);
-        const stacks = withCheapStackTraces(() => synthAll(c));
+        const stacks = synthAll(c);
         for (const key of ENV_KEYS) {
           const registries = Object.values(((stacks[`platform-${key}`]?.resource ?? {}) as Record<string, Record<string, { name?: unknown }>>).azurerm_container_registry ?? {});
           expect(registries.map((r) => r.name)).toEqual([c.environments[key as keyof PlatformConfig['environments']].registry.name]);
@@ -691,17 +682,15 @@ describe.each(CONSTRUCTS.map((s) => [s.name, s] as const))('fuzzing %s props', (
 
   beforeAll(() => {
     const started = Date.now();
-    withCheapStackTraces(() =>
-      fc.assert(
-        fc.property(mutatedArb(bases), (c) => {
-          check(c);
-          return true;
-        }),
-        { seed: SEED, numRuns: CONSTRUCT_RUNS },
-      ),
+    fc.assert(
+      fc.property(mutatedArb(bases), (c) => {
+        check(c);
+        return true;
+      }),
+      { seed: SEED, numRuns: CONSTRUCT_RUNS },
     );
-    const swept = sweep(bases);
-    withCheapStackTraces(() => swept.forEach(check));
+    const swept = sweep(bases, SWEEP_WRONG_TYPES);
+    swept.forEach(check);
     sweptCount = swept.length;
     logStats(name, stats, started);
     totals.random += stats.executed - sweptCount;
@@ -769,9 +758,10 @@ test('at least 1,000 generated malformed configurations and props were rejected,
 // ---------------------------------------------------------------------------------------------------------------
 // End to end: main.ts on a few malformed configs
 
+/** Runs the app in `dir` as `cdktf synth` does (cdktf.json "app"). */
 function runMain(dir: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'main.ts'], { cwd: dir, env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'CDKTF_OUTDIR')) });
+    const child = spawn(process.execPath, [...APP_ARGS], { cwd: dir, env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'CDKTF_OUTDIR')) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -782,11 +772,13 @@ function runMain(dir: string): Promise<{ status: number | null; stdout: string; 
 }
 
 describe('main.ts on malformed configurations (end to end)', () => {
+  // The default run takes the first: how main.ts reports a rejection does not depend on its kind, and every case
+  // above checks the message itself in-process.
   const samples: { label: string; kinds: MutationKind[] }[] = [
     { label: 'a wrong type', kinds: ['wrongType'] },
     { label: 'bad regions and oversize names', kinds: ['badRegion', 'oversize'] },
     { label: 'duplicate list entries and out-of-range counts', kinds: ['duplicate', 'outOfRange'] },
-  ];
+  ].slice(0, DEEP ? undefined : 1) as { label: string; kinds: MutationKind[] }[];
   const cases = samples.map(({ label, kinds }) => {
     const c = fc
       .sample(mutatedArb([config], kinds, 3, true), { seed: SEED, numRuns: 50 })

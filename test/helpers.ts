@@ -86,12 +86,22 @@ export function useConfig(dir: string, cfg: unknown): void {
 }
 
 /**
- * A temporary copy of what `main.ts` needs to synthesize (sources, chart, package.json) with this project's
- * node_modules linked in, for tests that run the app as a user would, on an edited copy.
+ * How `cdktf synth` runs the app (cdktf.json "app"), as arguments to this Node: `spawn(process.execPath, APP_ARGS,
+ * { cwd })` synthesizes the project, or a copyApp copy, as a user's synth does.
+ */
+export const APP_ARGS: readonly string[] = (() => {
+  const [program, ...args] = (JSON.parse(readFileSync(join(ROOT, 'cdktf.json'), 'utf8')) as { app: string }).app.split(/\s+/);
+  if (program !== 'node') throw new Error(`cdktf.json's app must start with node; APP_ARGS cannot run: ${program}`);
+  return args;
+})();
+
+/**
+ * A temporary copy of what `main.ts` needs to synthesize (sources, chart, package.json, cdktf.json and the app's
+ * loader) with this project's node_modules linked in, for tests that run the app as a user would, on an edited copy.
  */
 export function copyApp(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  for (const entry of ['main.ts', 'constructs', 'stacks', 'charts', 'package.json']) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
+  for (const entry of ['main.ts', 'constructs', 'stacks', 'charts', 'package.json', 'cdktf.json', 'scripts/app-loader.cjs']) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   return dir;
 }

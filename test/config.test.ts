@@ -3,7 +3,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PlatformConfig, config as shipped } from '../stacks/environments';
 import { validateConfig } from '../stacks/validate-config';
-import { config, configCopy, copyApp, useConfig } from './helpers';
+import { APP_ARGS, config, configCopy, copyApp, useConfig } from './helpers';
 
 
 describe('validateConfig', () => {
@@ -202,7 +202,7 @@ describe('main.ts on an invalid configuration', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   test('exits 1 with one message listing every problem, no stack trace and no cdktf.out', () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'main.ts'], { cwd: dir, encoding: 'utf8' });
+    const run = spawnSync(process.execPath, [...APP_ARGS], { cwd: dir, encoding: 'utf8' });
     expect(run.status).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr).toBe(

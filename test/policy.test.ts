@@ -15,7 +15,7 @@ import { KubernetesCluster } from '../constructs/kubernetes-cluster';
 import { buildStacks } from '../stacks/app';
 import { PlatformConfig, config as shipped } from '../stacks/environments';
 import { auditPolicy } from '../stacks/policy-report';
-import { config, configCopy, copyApp, useConfig } from './helpers';
+import { APP_ARGS, config, configCopy, copyApp, useConfig } from './helpers';
 
 
 /** A registry and a cluster as the constructs build them: compliant with every rule. */
@@ -188,7 +188,7 @@ describe('main.ts', () => {
     useConfig(dir, config);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const run = () => spawnSync(process.execPath, ['--import', 'tsx', 'main.ts'], { cwd: dir, encoding: 'utf8', env: { ...process.env, CDKTF_OUTDIR: join(dir, 'cdktf.out') } });
+  const run = () => spawnSync(process.execPath, [...APP_ARGS], { cwd: dir, encoding: 'utf8', env: { ...process.env, CDKTF_OUTDIR: join(dir, 'cdktf.out') } });
 
   test('prints the dev waivers on every synth', () => {
     const result = run();

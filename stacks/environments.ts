@@ -109,9 +109,9 @@ export const config: PlatformConfig = {
         privateClusterEnabled: false,
       },
       github: { environment: 'staging', reviewers: { users: [], teams: [] }, branchPolicy: 'protected' },
-      // Push until app.yml records images in deploy/<env> (docs/gitops.md); then 'gitops' with
-      // gitops: { storageAccountName: '<3-24 lowercase letters or digits>' } and npm run gitops:generate.
-      delivery: 'push',
+      // GitOps: Flux pulls deploy/staging; the app workflow commits the new image there and never touches the cluster.
+      delivery: 'gitops',
+      gitops: { storageAccountName: 'staiplatformgitopsstg' },
       imageVerification: 'enforce',
       applications: [{
         name: 'ai-app',
@@ -162,9 +162,9 @@ export const config: PlatformConfig = {
         privateClusterEnabled: false,
       },
       github: { environment: 'prod', reviewers: { users: [1234567], teams: [7654321] }, branchPolicy: 'protected' },
-      // Push until app.yml records images in deploy/<env> (docs/gitops.md); then 'gitops', where a pull request
-      // that prod's reviewers approve promotes exactly the image staging ran.
-      delivery: 'push',
+      // GitOps: a pull request that prod's reviewers approve promotes exactly the image staging ran.
+      delivery: 'gitops',
+      gitops: { storageAccountName: 'staiplatformgitopsprod' },
       imageVerification: 'enforce',
       applications: [{
         name: 'ai-app',

@@ -134,7 +134,10 @@ describe('a fourth environment, with any valid name', () => {
   test('is valid, and its stacks are named after it', () => {
     expect(validateConfig(c as PlatformConfig)).toEqual([]);
     // prod delivers by GitOps in the fixture: no workload stack.
-    expect(Object.keys(stacks).sort()).toEqual(['platform-dev', 'platform-prod', 'platform-qa', 'platform-staging', 'state-bootstrap', 'workload-dev-web', 'workload-qa-web', 'workload-staging-web']);
+    expect(Object.keys(stacks).sort()).toEqual([
+      'platform-dev', 'platform-dev-admission', 'platform-prod', 'platform-qa', 'platform-qa-admission', 'platform-staging', 'platform-staging-admission',
+      'state-bootstrap', 'workload-dev-web', 'workload-qa-web', 'workload-staging-web',
+    ]);
   });
 
   test('state-bootstrap gives it a state container, a resource group, its identities and its GitHub environment', () => {

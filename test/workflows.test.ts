@@ -1104,14 +1104,19 @@ describe('delivery: one deploy definition, push or GitOps per environment', () =
     for (const name of PUSH_ENVS) expect(fs.existsSync(path.join(ROOT, 'deploy', name))).toBe(false);
   });
 
-  test('infra-deploy: in a GitOps environment the namespace steps are skipped (Flux creates namespaces; no runner reaches the API server)', () => {
+  test('infra-deploy: in a GitOps environment the namespace and admission steps are skipped (Flux creates namespaces and the policy; no runner reaches the API server)', () => {
     const doc = wf('infra-deploy.yml');
     for (const name of ENVIRONMENT_NAMES) {
       const steps = doc.jobs[`platform-${name}`].steps ?? [];
       const deployIndex = steps.findIndex((s) => s.run?.includes('cdktf deploy') === true);
       const after = steps.slice(deployIndex + 1);
-      expect(after.map((s) => s.name ?? s.uses)).toHaveLength(3);
+      expect(after.map((s) => s.name ?? s.uses)).toHaveLength(4);
       for (const s of after) expect(s.if).toBe("vars.DELIVERY != 'gitops'");
+      // Last, after the namespace: the admission stack, only where it is synthesized (push environments with applications).
+      const admission = after[3];
+      expect(admission.env?.STACK).toBe(`platform-${name}-admission`);
+      expect(admission.run).toContain('jq -e --arg stack "$STACK" \'.stacks[$stack]\' cdktf.out/manifest.json');
+      expect(admission.run).toContain('npx cdktf deploy "$STACK" --auto-approve --ignore-missing-stack-dependencies');
       // Nothing before, the apply included, is conditional.
       for (const s of steps.slice(0, deployIndex + 1)) expect(s.if).toBeUndefined();
     }

@@ -92,6 +92,23 @@ function customRoleName(what: string, subscriptionId: string, resourceGroupName:
   return `${what} (${subscriptionId}/${resourceGroupName})`;
 }
 
+/**
+ * What `az acr build` needs and AcrPush lacks: start a quick run (which uploads the build context first), follow it
+ * and read its log, and find the registry. Nothing else of ACR Tasks (no task creation, no admin credentials).
+ */
+export const CLOUD_BUILD_ACTIONS: readonly string[] = [
+  'Microsoft.ContainerRegistry/registries/read',
+  'Microsoft.ContainerRegistry/registries/listBuildSourceUploadUrl/action',
+  'Microsoft.ContainerRegistry/registries/scheduleRun/action',
+  'Microsoft.ContainerRegistry/registries/runs/read',
+  'Microsoft.ContainerRegistry/registries/runs/listLogSasUrl/action',
+];
+
+/** The application deployers' custom role for `az acr build` where `registry.cloudBuild` is on, one per environment resource group. */
+export function cloudBuildRoleName(subscriptionId: string, resourceGroupName: string): string {
+  return customRoleName('ACR quick build runner', subscriptionId, resourceGroupName);
+}
+
 /** The infrastructure deployer's custom AKS role, one per environment resource group. */
 export function aksOperatorRoleName(subscriptionId: string, resourceGroupName: string): string {
   return customRoleName('AKS node pool operator', subscriptionId, resourceGroupName);
@@ -194,6 +211,7 @@ class EnvironmentBootstrap extends Construct {
     }
 
     this.grantEnvironmentRights(infra, group);
+    if (env.registry.cloudBuild) this.grantCloudBuild(deployers.map(({ identity }) => identity), group);
     this.wireGithub(infra, plan, deployers);
     new TerraformOutput(this.stack, `infra_client_id_${envName.replace(/-/g, '_')}`, { value: infra.clientId, description: `Client ID the infrastructure workflow deploys ${envName} as` });
   }
@@ -229,6 +247,26 @@ class EnvironmentBootstrap extends Construct {
     for (const [suffix, value] of Object.entries({ AZURE_CLIENT_ID: plan.clientId, AZURE_TENANT_ID: plan.tenantId, AZURE_SUBSCRIPTION_ID: env.subscriptionId })) {
       new ActionsVariable(this.stack, `plan-variable-${env.name}-${suffix}`, { repository: repositoryName(repository), variableName: `${prefix}${suffix}`, value });
     }
+  }
+
+  /**
+   * `az acr build` for the applications' deployers (registry.cloudBuild): a custom role of quick-run actions only, at
+   * the environment's resource group, whose one registry platform-<env> creates later (a role cannot be assigned at a
+   * scope that does not exist yet). Created here because no deployer may define roles.
+   */
+  private grantCloudBuild(deployers: readonly GithubActionsIdentity[], group: ResourceGroup): void {
+    const { env, provider } = this.props;
+    const role = new RoleDefinition(this.stack, `cloud-build-${env.name}`, {
+      provider,
+      name: cloudBuildRoleName(env.subscriptionId, env.resourceGroupName),
+      description: 'az acr build (ACR Tasks quick runs) in the environment\'s registry: start, follow and read the log of a run. No task creation, no credentials.',
+      scope: group.id,
+      assignableScopes: [group.id],
+      permissions: [{ actions: [...CLOUD_BUILD_ACTIONS] }],
+    });
+    deployers.forEach((principal, i) => useProvider(assignRole(this.stack, `deploy-${env.name}-${env.applications[i].name}-cloud-build`, {
+      principal, role: role.name, roleDefinitionId: role.roleDefinitionResourceId, scope: group.id,
+    }), provider));
   }
 
   /** The infrastructure deployer's roles on the environment's resource group: narrow built-in roles, node pools, constrained delegation. */

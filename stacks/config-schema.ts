@@ -43,6 +43,11 @@ export const registrySchema = object({
   publicNetworkAccessEnabled: boolean(),
   /** IPv4 ranges allowed to reach the registry; empty means no network rules. */
   allowedIpRanges: list(string()),
+  /**
+   * Let the applications' deployers run `az acr build` (ACR Tasks quick runs) in this registry: app.yml's
+   * `builder: acr`, for runners without a Docker daemon. The build runs in dev's registry, so only dev needs it.
+   */
+  cloudBuild: boolean(),
   /** The scheduled `acr purge` of the applications' repositories (RegistryPurge). */
   purge: object({
     /** 5-field cron expression in UTC, for example "0 2 * * *" (nightly at 02:00). */

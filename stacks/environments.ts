@@ -40,6 +40,8 @@ export const config: PlatformConfig = {
         allowedIpRanges: [],
         // Nightly purge of the applications' old tags; prod keeps more (never fewer than the releases' 10 revisions).
         purge: { schedule: '0 2 * * *', olderThanDays: 14, keep: 10 },
+        // app.yml's builder: acr builds in dev's registry (az acr build); the other registries only receive images.
+        cloudBuild: true,
       },
       cluster: {
         name: 'aks-aiplatform-dev',
@@ -97,6 +99,7 @@ export const config: PlatformConfig = {
         publicNetworkAccessEnabled: true,
         allowedIpRanges: [],
         purge: { schedule: '0 2 * * *', olderThanDays: 30, keep: 15 },
+        cloudBuild: false,
       },
       cluster: {
         name: 'aks-aiplatform-staging',
@@ -150,6 +153,7 @@ export const config: PlatformConfig = {
         publicNetworkAccessEnabled: true,
         allowedIpRanges: [],
         purge: { schedule: '30 2 * * *', olderThanDays: 90, keep: 30 },
+        cloudBuild: false,
       },
       cluster: {
         name: 'aks-aiplatform-prod',

@@ -1,6 +1,6 @@
 import { Testing } from 'cdktf';
 import {
-  AKS_OPERATOR_ACTIONS, GITOPS_DEPLOYER_ROLES, GITOPS_OPERATOR_ACTIONS, aksOperatorRoleName, stateRoleName, INFRA_DEPLOYER_ROLES, RESOURCE_PROVIDERS, StateBootstrapStack,
+  AKS_OPERATOR_ACTIONS, CLOUD_BUILD_ACTIONS, GITOPS_DEPLOYER_ROLES, cloudBuildRoleName, GITOPS_OPERATOR_ACTIONS, aksOperatorRoleName, stateRoleName, INFRA_DEPLOYER_ROLES, RESOURCE_PROVIDERS, StateBootstrapStack,
 } from '../stacks/bootstrap-stack';
 import { PlatformConfig, config as shipped } from '../stacks/environments';
 import { PLATFORM_ASSIGNED_ROLES } from '../stacks/props';
@@ -355,6 +355,23 @@ describe('management locks', () => {
           expect({ stack: name, assignment: id, scope, under }).toEqual({ stack: name, assignment: id, scope, under: false });
         }
       }
+    }
+  });
+});
+
+describe('az acr build for the deployers (registry.cloudBuild)', () => {
+  test('a quick-run-only custom role at the environment resource group, for each application deployer, only where enabled', () => {
+    for (const [name, env] of Object.entries(config.environments)) {
+      const role = Object.values(resources(tf, 'azurerm_role_definition')).find((r) => r.name === cloudBuildRoleName(env.subscriptionId, env.resourceGroupName));
+      const group = byName('azurerm_resource_group', env.resourceGroupName);
+      const grants = Object.entries(resources(tf, 'azurerm_role_assignment')).filter(([id]) => id.startsWith(`deploy-${name}-`) && id.endsWith('-cloud-build'));
+      if (!env.registry.cloudBuild) {
+        expect({ name, role, grants }).toEqual({ name, role: undefined, grants: [] });
+        continue;
+      }
+      expect(role).toMatchObject({ scope: group.ref('id'), assignable_scopes: [group.ref('id')], permissions: [{ actions: [...CLOUD_BUILD_ACTIONS] }] });
+      for (const action of CLOUD_BUILD_ACTIONS) expect(action).toMatch(/^Microsoft\.ContainerRegistry\/registries\/(read|listBuildSourceUploadUrl\/action|scheduleRun\/action|runs\/read|runs\/listLogSasUrl\/action)$/);
+      expect(grants.map(([, a]) => [a.principal_id, a.scope])).toEqual(env.applications.map((app) => [byName('azurerm_user_assigned_identity', `id-github-deploy-${name}-${app.name}`).ref('principal_id'), group.ref('id')]));
     }
   });
 });

@@ -131,7 +131,7 @@ describe('the configuration\'s shape, from its one schema', () => {
     registry.retentionDay = registry.retentionDays;
     delete registry.retentionDays;
     expect(validateConfig(c as unknown as PlatformConfig)).toEqual([
-      'environments.prod.registry.retentionDay: unknown field (did you mean retentionDays?); allowed: name, sku, geoReplications, zoneRedundancyEnabled, retentionDays, dataEndpointEnabled, publicNetworkAccessEnabled, allowedIpRanges, purge',
+      'environments.prod.registry.retentionDay: unknown field (did you mean retentionDays?); allowed: name, sku, geoReplications, zoneRedundancyEnabled, retentionDays, dataEndpointEnabled, publicNetworkAccessEnabled, allowedIpRanges, cloudBuild, purge',
       'environments.prod.registry.retentionDays: missing; it is required (a number)',
     ]);
   });
@@ -208,7 +208,7 @@ describe('main.ts on an invalid configuration', () => {
     expect(run.stderr).toBe(
       [
         'Invalid configuration (stacks/environments.ts): 3 problems',
-        '  - environments.prod.registry.retentionDay: unknown field (did you mean retentionDays?); allowed: name, sku, geoReplications, zoneRedundancyEnabled, retentionDays, dataEndpointEnabled, publicNetworkAccessEnabled, allowedIpRanges, purge',
+        '  - environments.prod.registry.retentionDay: unknown field (did you mean retentionDays?); allowed: name, sku, geoReplications, zoneRedundancyEnabled, retentionDays, dataEndpointEnabled, publicNetworkAccessEnabled, allowedIpRanges, cloudBuild, purge',
         '  - environments.prod.registry.retentionDays: missing; it is required (a number)',
         '  - environments.dev.registry.name: "acr-dev" is not allowed: 5-50 letters or digits, globally unique (azurerm validate/container_registry_name.go)',
         '',

@@ -1,1 +1,7 @@
-module.exports = require('./temp-dir.cjs').setup;
+const tempDir = require('./temp-dir.cjs');
+const typecheck = require('./typecheck.cjs');
+
+module.exports = async () => {
+  await tempDir.setup();
+  typecheck.start();
+};

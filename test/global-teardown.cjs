@@ -1,1 +1,10 @@
-module.exports = require('./temp-dir.cjs').teardown;
+const tempDir = require('./temp-dir.cjs');
+const typecheck = require('./typecheck.cjs');
+
+module.exports = async () => {
+  try {
+    await typecheck.finish();
+  } finally {
+    await tempDir.teardown();
+  }
+};

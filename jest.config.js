@@ -8,8 +8,9 @@ module.exports = {
   // cdktf loads archiver eagerly; it is loaded here on first use (test/lazy-archiver.cjs).
   moduleNameMapper: { '^archiver$': '<rootDir>/test/lazy-archiver.cjs' },
   testTimeout: 30000,
-  // Both cores: the files are independent, and most of their time is CPU (jest's default leaves one core idle).
-  maxWorkers: 2,
+  // One worker per core: the files are independent and most of their time is CPU; jest's default leaves a core
+  // idle, half the machine on a 2-core one.
+  maxWorkers: '100%',
   // Token creation stacks stay cheap; real errors keep jest's source-mapped traces (test/stack-traces.cjs).
   setupFiles: ['<rootDir>/test/stack-traces.cjs'],
   // One temporary directory per run, removed at the end (test/temp-dir.cjs).

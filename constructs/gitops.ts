@@ -59,7 +59,10 @@ export interface GitOpsProps extends AzureResourceProps {
   readonly namespace?: string;
   /** Seconds between reconciliations, 30-86400. @default 120 */
   readonly syncIntervalSeconds?: number;
-  /** Refuse to destroy the storage account (lifecycle.prevent_destroy). @default false */
+  /**
+   * Refuse to destroy the storage account, the extension and the configuration (lifecycle.prevent_destroy): replacing
+   * either of the last two makes Flux remove everything it applied. @default false
+   */
   readonly preventDestroy?: boolean;
 }
 
@@ -167,7 +170,8 @@ export class GitOps extends GrantableResource {
     this.id = this.storageAccount.id;
     // Created through the resource manager (storage_account_id), so Terraform needs no data-plane access to make it.
     this.container = new StorageContainer(this, 'container', { name: containerName, storageAccountId: this.storageAccount.id, containerAccessType: 'private' });
-    this.containerId = `${this.storageAccount.id}/blobServices/default/containers/${containerName}`;
+    // The container's resource manager ID (it was created through storage_account_id): grants at it wait for it.
+    this.containerId = this.container.id;
     this.sourceReader = this.grant(props.cluster.kubeletIdentity, 'Storage Blob Data Reader', { scope: this.containerId, idSuffix: containerName });
 
     this.extension = new KubernetesClusterExtension(this, 'flux', {
@@ -177,6 +181,8 @@ export class GitOps extends GrantableResource {
       // No pinned version: the Stable train's minor upgrades apply automatically (azurerm pins, and then never
       // upgrades, only when `version` is set; changing it would replace the extension and every configuration).
       releaseTrain: 'Stable',
+      // Replacing the extension or the configuration removes what Flux applied (pruning): the namespaces included.
+      lifecycle: props.preventDestroy ? { preventDestroy: true } : undefined,
     });
 
     this.configuration = new KubernetesFluxConfiguration(this, 'configuration', {
@@ -200,7 +206,8 @@ export class GitOps extends GrantableResource {
         wait: true,
         postBuild: k.substitute === undefined ? undefined : { substitute: { ...k.substitute } },
       })),
-      dependsOn: [this.extension, this.sourceReader],
+      dependsOn: [this.extension, this.container, this.sourceReader],
+      lifecycle: props.preventDestroy ? { preventDestroy: true } : undefined,
     });
   }
 

@@ -32,7 +32,9 @@ export function useAzureStateBackend(stack: TerraformStack, name: string, { env,
  */
 export function useAzurermProvider(stack: TerraformStack, env: EnvironmentConfig): AzurermProvider {
   return new AzurermProvider(stack, 'azurerm', {
-    features: [{}],
+    // No storage data-plane calls: the stacks set no queue or static-website properties and create containers through
+    // the resource manager, and a deployer or the read-only planner holds no data role on a GitOps storage account.
+    features: [{ storage: [{ dataPlaneAvailable: false }] }],
     subscriptionId: env.subscriptionId,
     tenantId: env.tenantId,
     storageUseAzuread: true,

@@ -49,7 +49,9 @@ describe('GitOps', () => {
   const tf = synth();
   const account = Object.keys(resources(tf, 'azurerm_storage_account'))[0];
   const extension = Object.keys(resources(tf, 'azurerm_kubernetes_cluster_extension'))[0];
-  const containerScope = `\${azurerm_storage_account.${account}.id}/blobServices/default/containers/flux`;
+  const container = Object.keys(resources(tf, 'azurerm_storage_container'))[0];
+  // The container's resource manager ID, as a reference: the grants wait for the container.
+  const containerScope = `\${azurerm_storage_container.${container}.id}`;
 
   test('the source: a storage account that only Entra ID identities can read or write, and a private container', () => {
     expect(only(tf, 'azurerm_storage_account')).toMatchObject({
@@ -78,7 +80,7 @@ describe('GitOps', () => {
     expect(JSON.stringify(configuration)).not.toMatch(/account_key|sas_token|https_key|ssh_private_key|client_secret/);
     // Created after the extension and after the kubelet may read, or the first reconcile fails.
     const reader = Object.entries(resources(tf, 'azurerm_role_assignment')).find(([, a]) => a.role_definition_name === 'Storage Blob Data Reader')![0];
-    expect(configuration.depends_on).toEqual([`azurerm_kubernetes_cluster_extension.${extension}`, `azurerm_role_assignment.${reader}`]);
+    expect(configuration.depends_on).toEqual([`azurerm_kubernetes_cluster_extension.${extension}`, `azurerm_storage_container.${container}`, `azurerm_role_assignment.${reader}`]);
   });
 
   test('kustomizations keep their order, dependencies and substitutions, prune removed objects and wait for readiness', () => {
@@ -95,6 +97,14 @@ describe('GitOps', () => {
       ['Storage Blob Data Contributor', containerScope, publisher.principalId],
       ['Storage Blob Data Reader', containerScope, CLUSTER.kubeletIdentityObjectId],
     ]);
+  });
+
+  test('protected: the account, the extension and the configuration refuse to be destroyed (replacing Flux prunes what it applied)', () => {
+    const guarded = synth({ preventDestroy: true });
+    for (const type of ['azurerm_storage_account', 'azurerm_kubernetes_cluster_extension', 'azurerm_kubernetes_flux_configuration']) {
+      expect({ type, lifecycle: only(guarded, type).lifecycle }).toEqual({ type, lifecycle: { prevent_destroy: true } });
+      expect({ type, lifecycle: only(tf, type).lifecycle }).toEqual({ type, lifecycle: undefined });
+    }
   });
 
   test('grantPublish is idempotent', () => {

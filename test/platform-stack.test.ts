@@ -40,7 +40,8 @@ describe.each(ENVIRONMENT_NAMES)('platform-%s', (name) => {
 
   test('azurerm provider pinned to the environment subscription, no credentials in code', () => {
     expect(tf.provider?.azurerm).toEqual([
-      { features: [{}], subscription_id: env.subscriptionId, tenant_id: env.tenantId, storage_use_azuread: true, resource_provider_registrations: 'none' },
+      // No storage data-plane calls (the GitOps account grants no data role to deployers or the planner).
+      { features: [{ storage: [{ data_plane_available: false }] }], subscription_id: env.subscriptionId, tenant_id: env.tenantId, storage_use_azuread: true, resource_provider_registrations: 'none' },
     ]);
   });
 
@@ -226,8 +227,8 @@ describe('GitHub Actions wiring', () => {
           { role: 'Azure Kubernetes Service RBAC Writer', scope: `${clusterId}/namespaces/${app.namespace}`, principal: deployer },
         ]
         : [
-          { role: 'Storage Blob Data Contributor', scope: `${ref(tf, 'azurerm_storage_account', 'id')}/blobServices/default/containers/flux`, principal: deployer },
-          { role: 'Storage Blob Data Reader', scope: `${ref(tf, 'azurerm_storage_account', 'id')}/blobServices/default/containers/flux`, principal: kubelet },
+          { role: 'Storage Blob Data Contributor', scope: ref(tf, 'azurerm_storage_container', 'id'), principal: deployer },
+          { role: 'Storage Blob Data Reader', scope: ref(tf, 'azurerm_storage_container', 'id'), principal: kubelet },
         ];
       expect(actual).toEqual(expect.arrayContaining([...common, ...byDelivery]));
       expect(actual).toHaveLength(common.length + byDelivery.length);

@@ -4,6 +4,7 @@ import { KubernetesFluxConfiguration } from '@cdktf/provider-azurerm/lib/kuberne
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { StorageAccount } from '@cdktf/provider-azurerm/lib/storage-account';
 import { StorageContainer } from '@cdktf/provider-azurerm/lib/storage-container';
+import { HARDENED_STORAGE_ACCOUNT } from './storage';
 import { IKubernetesCluster } from './kubernetes-cluster';
 import { CONTAINER_NAME, CONTAINER_NAME_ALLOWED, STORAGE_ACCOUNT_NAME, STORAGE_ACCOUNT_NAME_ALLOWED } from './names';
 import { IPrincipal } from './principal';
@@ -146,19 +147,8 @@ export class GitOps extends GrantableResource {
       name: props.name,
       resourceGroupName: props.resourceGroupName,
       location: props.location,
-      accountKind: 'StorageV2',
-      accountTier: 'Standard',
-      // Zone- and geo-redundant, like the state: Flux keeps reconciling through a zone or regional storage outage.
-      accountReplicationType: 'GZRS',
-      minTlsVersion: 'TLS1_2',
-      httpsTrafficOnlyEnabled: true,
-      allowNestedItemsToBePublic: false,
-      // Entra ID only: no account key or SAS can read or write the manifests.
-      sharedAccessKeyEnabled: false,
-      defaultToOauthAuthentication: true,
-      infrastructureEncryptionEnabled: true,
-      crossTenantReplicationEnabled: false,
-      localUserEnabled: false,
+      // Entra ID only: no account key, SAS or local user can read or write the manifests.
+      ...HARDENED_STORAGE_ACCOUNT,
       blobProperties: {
         versioningEnabled: true,
         deleteRetentionPolicy: { days: 7 },

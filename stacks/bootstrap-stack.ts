@@ -6,6 +6,7 @@ import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
 import { RoleDefinition } from '@cdktf/provider-azurerm/lib/role-definition';
 import { StorageAccount } from '@cdktf/provider-azurerm/lib/storage-account';
 import { StorageContainer } from '@cdktf/provider-azurerm/lib/storage-container';
+import { HARDENED_STORAGE_ACCOUNT } from '../constructs/storage';
 import { GithubActionsIdentity } from '../constructs/github-actions-identity';
 import { GithubEnvironment } from '../constructs/github-environment';
 import { assignRole } from '../constructs/principal';
@@ -320,18 +321,8 @@ function stateStorageAccount(stack: TerraformStack, state: StateConfig, group: R
     name: state.storageAccountName,
     resourceGroupName: group.name,
     location: state.location,
-    accountKind: 'StorageV2',
-    accountTier: 'Standard',
-    // Zone- and geo-redundant: the state survives a zone and a regional outage (Checkov CKV_AZURE_206). ZRS to GZRS
-    // is an in-place conversion in azurerm (only a move between zonal and non-zonal kinds forces a new account).
-    accountReplicationType: 'GZRS',
-    minTlsVersion: 'TLS1_2',
-    httpsTrafficOnlyEnabled: true,
-    allowNestedItemsToBePublic: false,
-    sharedAccessKeyEnabled: false,
-    defaultToOauthAuthentication: true,
-    infrastructureEncryptionEnabled: true,
-    crossTenantReplicationEnabled: false,
+    // ZRS to GZRS is an in-place conversion in azurerm (only a move between zonal and non-zonal kinds forces a new account).
+    ...HARDENED_STORAGE_ACCOUNT,
     blobProperties: {
       versioningEnabled: true,
       changeFeedEnabled: true,

@@ -89,7 +89,7 @@ test('local state, kept at the repository root where .gitignore keeps it out of 
 describe('the state storage account', () => {
   const account = only(tf, 'azurerm_storage_account');
 
-  test('geo-zone-redundant, versioning, soft delete for blobs and containers, TLS 1.2, no public blobs, no shared keys', () => {
+  test('geo-zone-redundant, versioning, soft delete for blobs and containers, TLS 1.2, no public blobs, no shared keys or local users', () => {
     expect(account).toMatchObject({
       name: config.state.storageAccountName,
       location: config.state.location,
@@ -98,6 +98,7 @@ describe('the state storage account', () => {
       https_traffic_only_enabled: true,
       allow_nested_items_to_be_public: false,
       shared_access_key_enabled: false,
+      local_user_enabled: false,
       default_to_oauth_authentication: true,
       blob_properties: {
         versioning_enabled: true,

@@ -13,7 +13,7 @@ import { mergeProtection, protectionFromModule } from '../tools/plan-diff/protec
 import { diffHelmValues, parseValuesList } from '../tools/plan-diff/helm-values';
 import { renderMarkdown, renderText, totalsLine } from '../tools/plan-diff/render';
 import { breakToken, valuePair, wrapLine } from '../tools/plan-diff/wrap';
-import { configCopy, useConfig } from './helpers';
+import { configCopy, copyApp, useConfig } from './helpers';
 import { fixtureConfig } from './fixtures/config';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -352,7 +352,9 @@ describe('plan-diff: output and usage', () => {
   });
 
   test('the real CLI process exits 2 when blocked and 1 on usage errors', () => {
-    const cli = ['--import', 'tsx', path.join('tools', 'plan-diff', 'cli.ts')];
+    // The process's exit code is what is tested, not the TypeScript loader: the project's own (cdktf.json's) is the
+    // cheapest to start.
+    const cli = ['--require', './scripts/app-loader.cjs', path.join('tools', 'plan-diff', 'cli.ts')];
     const blocked = spawnSync(process.execPath, [...cli, ...caseArgs('replace-attribute'), '--fail-on', 'replace', '--protected', 'platform-prod'], { cwd: ROOT, encoding: 'utf8' });
     expect(blocked.status).toBe(EXIT_GATE_BLOCKED);
     expect(blocked.stdout).toContain('[forces replacement]');
@@ -646,6 +648,10 @@ for (const env of Object.keys(config.environments)) {
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(repo, 'node_modules'), 'dir');
     fs.mkdirSync(path.join(repo, 'stacks'));
     fs.writeFileSync(path.join(repo, '.gitignore'), 'node_modules\ncdktf.out\n');
+    // Synthesized as `cdktf synth` would: with the cdktf.json app, and its loader, of this project.
+    fs.copyFileSync(path.join(ROOT, 'cdktf.json'), path.join(repo, 'cdktf.json'));
+    fs.mkdirSync(path.join(repo, 'scripts'));
+    fs.copyFileSync(path.join(ROOT, 'scripts', 'app-loader.cjs'), path.join(repo, 'scripts', 'app-loader.cjs'));
     fs.writeFileSync(path.join(repo, 'main.ts'), STUB_MAIN);
     fs.writeFileSync(path.join(repo, 'prefix.txt'), 'aks\n');
     fs.writeFileSync(path.join(repo, 'stacks', 'environments.ts'), environments(true));
@@ -682,6 +688,29 @@ for (const env of Object.keys(config.environments)) {
     expect(worktrees()).toBe(1);
   });
 
+  test('each side synthesizes with its own cdktf.json app; without one, synthesis fails saying so', async () => {
+    // The working tree's app first requires an untracked marker.cjs, which the base's worktree does not have: the
+    // run passes only if the base kept its committed app and the working tree ran its own.
+    fs.writeFileSync(path.join(repo, 'prefix.txt'), 'aks\n');
+    fs.writeFileSync(path.join(repo, 'stacks', 'environments.ts'), environments(true));
+    const app = JSON.parse(fs.readFileSync(path.join(repo, 'cdktf.json'), 'utf8')) as { app: string };
+    fs.writeFileSync(path.join(repo, 'marker.cjs'), "require('fs').writeFileSync('marker-ran', '');\n");
+    fs.writeFileSync(path.join(repo, 'cdktf.json'), JSON.stringify({ ...app, app: app.app.replace(/^node /, 'node --require ./marker.cjs ') }));
+    const result = await runCli(['--base', 'HEAD'], { cwd: repo });
+    expect(result.stderr).not.toContain('failed');
+    expect(result.code).toBe(EXIT_OK);
+    expect(result.stdout).toContain('platform-dev: no changes');
+    expect(fs.existsSync(path.join(repo, 'marker-ran'))).toBe(true);
+    expect(worktrees()).toBe(1);
+    fs.rmSync(path.join(repo, 'marker-ran'));
+    fs.rmSync(path.join(repo, 'cdktf.json'));
+    const missing = await runCli(['--base', 'HEAD'], { cwd: repo });
+    expect(missing.code).toBe(EXIT_ERROR);
+    expect(missing.stderr).toContain(`cannot read the app command from ${path.join(repo, 'cdktf.json')}`);
+    git('checkout', '-q', '--', 'cdktf.json');
+    fs.rmSync(path.join(repo, 'marker.cjs'));
+  });
+
   test('an unknown ref is a usage error', async () => {
     const result = await runCli(['--base', 'no-such-ref'], { cwd: repo });
     expect(result.code).toBe(EXIT_ERROR);
@@ -690,13 +719,12 @@ for (const env of Object.keys(config.environments)) {
 });
 
 describe('plan-diff end to end on a copy of this project', () => {
-  const EXCLUDED = new Set(['node_modules', 'cdktf.out', '.git', 'dist', 'coverage', '.cache']);
-
-  test('changing prod’s cluster DNS prefix reports a replace of platform-prod’s cluster and blocks the gate', () => {
-    const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'plan-diff-e2e-'));
+  // What main.ts needs (copyApp), committed, then edited; the CLI runs in-process (its process exit codes are tested
+  // above), and synthesizes both sides with the copy's cdktf.json app as `cdktf synth` would.
+  test('changing prod’s cluster DNS prefix reports a replace of platform-prod’s cluster and blocks the gate', async () => {
+    const copy = copyApp('plan-diff-e2e-');
     try {
-      fs.cpSync(ROOT, copy, { recursive: true, filter: (source) => !EXCLUDED.has(path.basename(source)) || path.dirname(source) !== ROOT });
-      fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'), 'dir');
+      fs.writeFileSync(path.join(copy, '.gitignore'), 'node_modules\ncdktf.out\n');
       const git = (...args: string[]) => execFileSync('git', [...GIT_IDENTITY, ...args], { cwd: copy, encoding: 'utf8' });
       // The tests' own configuration as the base, then the same with prod's DNS prefix changed.
       useConfig(copy, fixtureConfig);
@@ -709,12 +737,9 @@ describe('plan-diff end to end on a copy of this project', () => {
       useConfig(copy, changed);
 
       const started = Date.now();
-      const run = spawnSync(process.execPath, ['--import', 'tsx', path.join('tools', 'plan-diff', 'cli.ts'), '--base', 'HEAD', '--fail-on', 'replace,destroy'], {
-        cwd: copy,
-        encoding: 'utf8',
-      });
+      const run = await runCli(['--base', 'HEAD', '--fail-on', 'replace,destroy'], { cwd: copy });
       const seconds = (Date.now() - started) / 1000;
-      expect({ status: run.status, stderr: run.stderr.includes('failed') ? run.stderr : '' }).toEqual({ status: EXIT_GATE_BLOCKED, stderr: '' });
+      expect({ status: run.code, stderr: run.stderr.includes('failed') ? run.stderr : '' }).toEqual({ status: EXIT_GATE_BLOCKED, stderr: '' });
       const prodSection = run.stdout.slice(run.stdout.indexOf('\nplatform-prod\n'));
       expect(prodSection).toMatch(/replace\s+azurerm_kubernetes_cluster\.\S+\s+cluster\//);
       expect(prodSection).toContain(`dns_prefix: "${before}" → "${before}-2" [forces replacement]`);

@@ -37,7 +37,26 @@ function tail(text: string): string {
   return lines.slice(-OUTPUT_TAIL_LINES).join('\n');
 }
 
-/** Runs `node --import tsx main.ts` in `projectDir`, writing into `outDir` via CDKTF_OUTDIR. */
+/**
+ * The command `cdktf synth` runs for the project in `projectDir`: its cdktf.json "app" (each side of a diff uses its
+ * own, so a base from before a change of loader still synthesizes as it did). A leading `node` is this Node.
+ */
+export function appCommand(projectDir: string): { command: string; args: string[]; shell: boolean } {
+  const file = path.join(projectDir, 'cdktf.json');
+  let app: unknown;
+  try {
+    app = (JSON.parse(fs.readFileSync(file, 'utf8')) as { app?: unknown }).app;
+  } catch (error) {
+    throw new SynthError(`cannot read the app command from ${file}: ${(error as Error).message}`);
+  }
+  if (typeof app !== 'string' || app.trim() === '') throw new SynthError(`${file} has no "app" command to synthesize with`);
+  const [program, ...args] = app.trim().split(/\s+/);
+  // cdktf runs the command through a shell; a plain `node ...` needs none, and runs on the Node running plan-diff.
+  if (program === 'node' && !/['"$`\\|&;<>(){}*?~]/.test(app)) return { command: process.execPath, args, shell: false };
+  return { command: app, args: [], shell: true };
+}
+
+/** Runs the project's cdktf.json app (see appCommand) in `projectDir`, writing into `outDir` via CDKTF_OUTDIR. */
 export function runSynth(
   label: string,
   projectDir: string,
@@ -46,9 +65,16 @@ export function runSynth(
   timeoutMs = SYNTH_TIMEOUT_MS,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
+    let app: ReturnType<typeof appCommand>;
+    try {
+      app = appCommand(projectDir);
+    } catch (error) {
+      return reject(error as Error);
+    }
     fs.mkdirSync(outDir, { recursive: true });
-    const child = spawn(process.execPath, ['--import', 'tsx', 'main.ts'], {
+    const child = spawn(app.command, app.args, {
       cwd: projectDir,
+      shell: app.shell,
       env: { ...process.env, CDKTF_OUTDIR: outDir },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

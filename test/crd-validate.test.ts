@@ -24,20 +24,60 @@ const withFlux = existsSync(PYTHON) && existsSync(join(CRDS, 'flux', 'helm-contr
 interface Finding { file: string; document: number; apiVersion: string; kind: string; name: string; path: string; message: string }
 interface Report { findings: Finding[]; validated: Array<{ kind: string; name: string }>; uncovered: Array<{ kind: string }>; skipped: Array<{ kind: string }>; substitutions: number }
 
+/**
+ * Every case's input, validated by crds.py in one Python process (its startup and the parse of the Flux CRDs are
+ * most of a run): a driver calls crds.py's own main(['crds.py', 'validate', '--crds', DIR, FILE]) once per case, as
+ * the command line does, capturing its stdout and exit code. Each DIR's CRDs are parsed once and validate() gets a
+ * fresh copy of them, as a process of its own would. test/image-admission.test.ts runs crds.py as a process.
+ */
+const DRIVER = `
+import contextlib, copy, io, json, sys
+sys.path.insert(0, sys.argv[1])
+import crds
+parsed = {}
+load_crds = crds.load_crds
+def load_once(directory):
+    if directory not in parsed:
+        parsed[directory] = load_crds(directory)
+    return copy.deepcopy(parsed[directory])
+crds.load_crds = load_once
+results = []
+for crd_dir, file in json.load(sys.stdin):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        status = crds.main(['crds.py', 'validate', '--crds', crd_dir, file])
+    results.append({'status': status, 'stdout': out.getvalue()})
+json.dump(results, sys.stdout)
+`;
+
 let dir: string;
+const cases: Array<{ docs: () => unknown[]; crds: () => string; result?: { status: number; report: Report; file: string } }> = [];
+
+/** Registers a case, validated with all the others in beforeAll; the test reads its result. */
+function validate(docs: () => unknown[], crds: () => string = () => CRDS): () => { status: number; report: Report; file: string } {
+  const entry: (typeof cases)[number] = { docs, crds };
+  cases.push(entry);
+  return () => {
+    if (!entry.result) throw new Error('this case was not validated (is crds.py installed?)');
+    return entry.result;
+  };
+}
+
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'crd-validate-'));
+  if (!existsSync(PYTHON)) return;
+  const inputs = cases.map((c, i) => {
+    const file = join(dir, `input-${i}.yaml`);
+    writeFileSync(file, c.docs().map((d) => stringify(d)).join('---\n'));
+    return [c.crds(), file];
+  });
+  const run = spawnSync(PYTHON, ['-c', DRIVER, join(ROOT, 'scripts/tools')], { input: JSON.stringify(inputs), encoding: 'utf8' });
+  if (run.stderr || run.status !== 0) throw new Error(`crds.py driver failed (${run.status}): ${run.stderr}`);
+  (JSON.parse(run.stdout) as Array<{ status: number; stdout: string }>).forEach((r, i) => {
+    cases[i].result = { status: r.status, report: JSON.parse(r.stdout) as Report, file: inputs[i][1] };
+  });
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** crds.py validate on `docs` written as one multi-document file, against the CRDs in `crds`. */
-function validate(docs: unknown[], crds = CRDS): { status: number; report: Report; file: string } {
-  const file = join(dir, `input-${Math.random().toString(36).slice(2)}.yaml`);
-  writeFileSync(file, docs.map((d) => stringify(d)).join('---\n'));
-  const run = spawnSync(PYTHON, [join(ROOT, 'scripts/tools/crds.py'), 'validate', '--crds', crds, file], { encoding: 'utf8' });
-  if (run.stderr) throw new Error(run.stderr);
-  return { status: run.status ?? 1, report: JSON.parse(run.stdout) as Report, file };
-}
 
 const helmRelease = (spec: Record<string, unknown>) => ({ apiVersion: 'helm.toolkit.fluxcd.io/v2', kind: 'HelmRelease', metadata: { name: 'ai-app', namespace: 'flux-system' }, spec });
 const goodSpec = {
@@ -48,19 +88,21 @@ const goodSpec = {
 };
 
 describe('against the Flux CRDs of the AKS extension', () => {
+  const valid = validate(() => [helmRelease(goodSpec)]);
   withFlux('a valid HelmRelease passes', () => {
-    const { status, report } = validate([helmRelease(goodSpec)]);
+    const { status, report } = valid();
     expect(report.findings).toEqual([]);
     expect(report.validated.map((d) => `${d.kind}/${d.name}`)).toEqual(['HelmRelease/ai-app']);
     expect(status).toBe(0);
   });
 
+  const missingChart = validate(() => [
+    helmRelease(goodSpec),
+    helmRelease({ ...goodSpec, chart: { spec: { sourceRef: { kind: 'Bucket', name: 'cluster-config' } } } }),
+    helmRelease({ ...goodSpec, valuesFromm: goodSpec.valuesFrom }),
+  ]);
   withFlux('a HelmRelease without spec.chart.spec.chart, or with spec.valuesFromm, is reported with file, document, kind/name and path', () => {
-    const { status, report, file } = validate([
-      helmRelease(goodSpec),
-      helmRelease({ ...goodSpec, chart: { spec: { sourceRef: { kind: 'Bucket', name: 'cluster-config' } } } }),
-      helmRelease({ ...goodSpec, valuesFromm: goodSpec.valuesFrom }),
-    ]);
+    const { status, report, file } = missingChart();
     expect(status).toBe(1);
     expect(report.findings.map(({ file: f, document, apiVersion, kind, name, path, message }) => ({ f, document, apiVersion, kind, name, path, message }))).toEqual([
       { f: file, document: 1, apiVersion: 'helm.toolkit.fluxcd.io/v2', kind: 'HelmRelease', name: 'ai-app', path: 'spec.chart.spec.chart', message: 'required field is missing' },
@@ -68,25 +110,27 @@ describe('against the Flux CRDs of the AKS extension', () => {
     ]);
   });
 
+  const wrongTypes = validate(() => [
+    helmRelease({ ...goodSpec, interval: 10, chart: { spec: { ...goodSpec.chart.spec, sourceRef: { kind: 'GitHub', name: 'x' } } } }),
+    helmRelease({ ...goodSpec, maxHistory: '${MAX_HISTORY}' }),
+  ]);
   withFlux('wrong types and enums are reported at their path; a Flux ${VAR} substitution is not a type error', () => {
-    const { report } = validate([
-      helmRelease({ ...goodSpec, interval: 10, chart: { spec: { ...goodSpec.chart.spec, sourceRef: { kind: 'GitHub', name: 'x' } } } }),
-      helmRelease({ ...goodSpec, maxHistory: '${MAX_HISTORY}' }),
-    ]);
+    const { report } = wrongTypes();
     expect(report.findings.map((f) => `${f.document} ${f.path}`)).toEqual(['0 spec.chart.spec.sourceRef.kind', '0 spec.interval']);
     expect(report.substitutions).toBe(1);
   });
 
+  const otherKinds = validate(() => [
+    { apiVersion: 'notification.toolkit.fluxcd.io/v1beta3', kind: 'Provider', metadata: { name: 'github' }, spec: { type: 'githubdispatch', address: 'https://github.com/contoso/ai-platform', secretRef: { name: 's' } } },
+    { apiVersion: 'notification.toolkit.fluxcd.io/v1beta3', kind: 'Alert', metadata: { name: 'a' }, spec: { providerRef: { name: 'github' }, eventSeverity: 'fatal', eventSources: [{ kind: 'HelmRelease', name: '*' }] } },
+    { apiVersion: 'kustomize.toolkit.fluxcd.io/v1', kind: 'Kustomization', metadata: { name: 'apps' }, spec: { interval: '10m', prune: true, sourceRef: { kind: 'Bucket', name: 'b' }, path: './deploy' } },
+    { apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'Bucket', metadata: { name: 'b' }, spec: { interval: '1m', bucketName: 'x', endpoint: 'example.blob.core.windows.net', provider: 'azure' } },
+    { apiVersion: 'helm.toolkit.fluxcd.io/v2beta2', kind: 'HelmRelease', metadata: { name: 'old' }, spec: goodSpec },
+    { apiVersion: 'helm.toolkit.fluxcd.io/v3', kind: 'HelmRelease', metadata: { name: 'future' }, spec: goodSpec },
+    { apiVersion: 'helm.toolkit.fluxcd.io/v2', kind: 'HelmChart', metadata: { name: 'wrong-group' }, spec: {} },
+  ]);
   withFlux('Provider, Alert, Kustomization and Bucket are validated too; a deprecated or unknown version is a finding', () => {
-    const { report } = validate([
-      { apiVersion: 'notification.toolkit.fluxcd.io/v1beta3', kind: 'Provider', metadata: { name: 'github' }, spec: { type: 'githubdispatch', address: 'https://github.com/contoso/ai-platform', secretRef: { name: 's' } } },
-      { apiVersion: 'notification.toolkit.fluxcd.io/v1beta3', kind: 'Alert', metadata: { name: 'a' }, spec: { providerRef: { name: 'github' }, eventSeverity: 'fatal', eventSources: [{ kind: 'HelmRelease', name: '*' }] } },
-      { apiVersion: 'kustomize.toolkit.fluxcd.io/v1', kind: 'Kustomization', metadata: { name: 'apps' }, spec: { interval: '10m', prune: true, sourceRef: { kind: 'Bucket', name: 'b' }, path: './deploy' } },
-      { apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'Bucket', metadata: { name: 'b' }, spec: { interval: '1m', bucketName: 'x', endpoint: 'example.blob.core.windows.net', provider: 'azure' } },
-      { apiVersion: 'helm.toolkit.fluxcd.io/v2beta2', kind: 'HelmRelease', metadata: { name: 'old' }, spec: goodSpec },
-      { apiVersion: 'helm.toolkit.fluxcd.io/v3', kind: 'HelmRelease', metadata: { name: 'future' }, spec: goodSpec },
-      { apiVersion: 'helm.toolkit.fluxcd.io/v2', kind: 'HelmChart', metadata: { name: 'wrong-group' }, spec: {} },
-    ]);
+    const { report } = otherKinds();
     expect(report.findings.map((f) => `${f.document} ${f.kind}/${f.name} ${f.path}: ${f.message}`)).toEqual([
       "1 Alert/a spec.eventSeverity: 'fatal' is not one of ['info', 'error']",
       '4 HelmRelease/old apiVersion: deprecated: v2beta2 HelmRelease is deprecated, upgrade to v2',
@@ -96,19 +140,20 @@ describe('against the Flux CRDs of the AKS extension', () => {
     expect(report.validated.map((d) => d.kind)).toEqual(['Provider', 'Alert', 'Kustomization', 'Bucket', 'HelmRelease']);
   });
 
+  const generated = validate(() => [...gitopsManifests(fixtureConfig).values()].flatMap((text) => parseAllDocuments(text).map((d) => d.toJS() as unknown)));
   withFlux('the GitOps generator\'s manifests (for the tests\' configuration, whose prod is GitOps) are valid', () => {
-    const docs = [...gitopsManifests(fixtureConfig).values()].flatMap((text) => parseAllDocuments(text).map((d) => d.toJS() as unknown));
-    const { status, report } = validate(docs);
+    const { status, report } = generated();
     expect(report.findings).toEqual([]);
     expect(report.validated.map((d) => d.kind).sort()).toEqual(expect.arrayContaining(['Alert', 'HelmRelease', 'Provider']));
     expect(status).toBe(0);
   });
 
+  const builtIn = validate(() => [
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: {} },
+    { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: ['a.yaml'] },
+  ]);
   withFlux('built-in kinds are left for kubernetes-validate, kustomize build files are skipped', () => {
-    const { status, report } = validate([
-      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: {} },
-      { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: ['a.yaml'] },
-    ]);
+    const { status, report } = builtIn();
     expect(status).toBe(0);
     expect(report.uncovered.map((d) => d.kind)).toEqual(['ConfigMap']);
     expect(report.skipped.map((d) => d.kind)).toEqual(['Kustomization']);
@@ -146,21 +191,23 @@ describe('the openAPIV3Schema to JSON Schema conversion', () => {
     },
   };
   const widget = (spec: Record<string, unknown>, metadata: Record<string, unknown> = { name: 'w' }) => ({ apiVersion: 'example.com/v1', kind: 'Widget', metadata, spec });
-  let crds: string;
-  beforeAll(() => {
-    crds = join(dir, 'crds');
+  /** A CRD directory holding only the Widget CRD (written when the cases are validated). */
+  const widgetCrds = () => {
+    const crds = join(dir, 'crds');
     mkdirSync(crds, { recursive: true });
     writeFileSync(join(crds, 'widgets.yaml'), stringify(crd));
-  });
+    return crds;
+  };
 
+  const widgets = validate(() => [
+    widget({ port: 8080, free: { any: { thing: 1 } }, note: null, replicas: 1 }),
+    widget({ port: 'http' }),
+    widget({ port: true, replicas: 0 }),
+    widget({ port: 1, extra: 1 }),
+    widget({}, { name: 'Bad_Name', namespace: 'x' }),
+  ], () => widgetCrds());
   withPython('int-or-string, preserve-unknown-fields, nullable and exclusive bounds follow the API server', () => {
-    const { report } = validate([
-      widget({ port: 8080, free: { any: { thing: 1 } }, note: null, replicas: 1 }),
-      widget({ port: 'http' }),
-      widget({ port: true, replicas: 0 }),
-      widget({ port: 1, extra: 1 }),
-      widget({}, { name: 'Bad_Name', namespace: 'x' }),
-    ], crds);
+    const { report } = widgets();
     expect(report.findings.map((f) => `${f.document} ${f.path}: ${f.message}`)).toEqual([
       "2 spec.port: True is not valid under any of the given schemas (True is not of type 'integer')",
       '2 spec.replicas: 0 is less than or equal to the minimum of 0',

@@ -148,56 +148,113 @@ describe('gitops:generate', () => {
   });
 });
 
+/**
+ * Runs scripts/gitops.mjs once per command, in order, in one Node process: each run imports the script afresh with
+ * process.argv set as the command line sets it, and records what it prints and the code it exits with. The
+ * workflow script tests (test/workflows.test.ts) run it as a process of its own, as the workflows do.
+ */
+const GITOPS_DRIVER = `
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+const script = process.env.GITOPS_SCRIPT;
+const exit = Symbol('exit');
+const results = [];
+for (const [i, args] of JSON.parse(readFileSync(0, 'utf8')).entries()) {
+  let out = '', err = '', status = 0;
+  const { log, error } = console;
+  const quit = process.exit;
+  console.log = (...a) => { out += a.join(' ') + '\\n'; };
+  console.error = (...a) => { err += a.join(' ') + '\\n'; };
+  process.exit = (code) => { status = code ?? 0; throw exit; };
+  process.argv = [process.execPath, script, ...args];
+  try {
+    await import(pathToFileURL(script).href + '?run=' + i);
+  } catch (e) {
+    if (e !== exit) { status = 1; err += String(e && e.stack || e) + '\\n'; }
+  } finally {
+    Object.assign(console, { log, error });
+    process.exit = quit;
+  }
+  results.push({ status, out: out.trim(), err: err.trim() });
+}
+process.stdout.write(JSON.stringify(results));
+`;
+
 describe('scripts/gitops.mjs', () => {
   let root: string;
+  type Result = { status: number | null; out: string; err: string };
+  const commands: Array<{ args: string[]; result?: Result }> = [];
+  /** Queues a command, run with the others (in the order queued) in beforeAll; the test reads its result. `<root>` in an argument is the copy's root. */
+  const gitops = (...args: string[]) => {
+    const entry: (typeof commands)[number] = { args };
+    commands.push(entry);
+    return (): Result => entry.result!;
+  };
   beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), 'gitops-'));
     applyGitOps(root, planGitOps(root, allGitOps()));
     cpSync(join(ROOT, 'charts'), join(root, 'charts'), { recursive: true });
+    const script = join(ROOT, 'scripts/gitops.mjs');
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', GITOPS_DRIVER], { input: JSON.stringify(commands.map((c) => c.args.map((a) => a.replace('<root>', root)))), encoding: 'utf8', env: { ...process.env, GITOPS_ROOT: root, GITOPS_SCRIPT: script } });
+    if (run.status !== 0) throw new Error(`gitops.mjs driver failed: ${run.stderr}`);
+    (JSON.parse(run.stdout) as Result[]).forEach((r, i) => (commands[i].result = r));
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
   const app = configCopy().environments.prod.applications[0].name;
-  const gitops = (...args: string[]) => {
-    const run = spawnSync(process.execPath, [join(ROOT, 'scripts/gitops.mjs'), ...args], { encoding: 'utf8', env: { ...process.env, GITOPS_ROOT: root } });
-    return { status: run.status, out: run.stdout.trim(), err: run.stderr.trim() };
-  };
   const image = (env: string) => parse(parse(readFileSync(join(root, `deploy/${env}/apps/${app}/image.yaml`), 'utf8')).data['values.yaml']);
 
+  const patterns = gitops('patterns');
   test('its tag and digest rules are the constructs\' rules', () => {
-    const { tag, digest } = JSON.parse(gitops('patterns').out) as { tag: string; digest: string };
+    const { tag, digest } = JSON.parse(patterns().out) as { tag: string; digest: string };
     const TAG = new RegExp(tag);
     const DIGEST = new RegExp(digest);
     for (const t of ['abc1234', 'v1.2.3', 'latest', 'LATEST', 'latest1', '', '-x', 'a'.repeat(128), 'a'.repeat(129), 'a b']) expect([t, TAG.test(t)]).toEqual([t, IMAGE_TAG.test(t)]);
     for (const d of [DIGEST_A, 'sha256:abc', `sha256:${'A'.repeat(64)}`, `sha512:${'a'.repeat(64)}`]) expect([d, DIGEST.test(d)]).toEqual([d, IMAGE_DIGEST.test(d)]);
   });
 
+  const refusals = [
+    gitops('set-image', '--env', 'staging', '--app', app, '--tag', 'latest', '--digest', DIGEST_A),
+    gitops('set-image', '--env', 'staging', '--app', app, '--tag', 'abc', '--digest', 'sha256:abc'),
+    gitops('set-image', '--env', 'nowhere', '--app', app, '--tag', 'abc', '--digest', DIGEST_A),
+    gitops('set-image', '--env', 'staging', '--tag', 'abc'),
+  ];
   test('set-image refuses latest, a malformed digest, and an environment without GitOps files', () => {
-    expect(gitops('set-image', '--env', 'staging', '--app', app, '--tag', 'latest', '--digest', DIGEST_A)).toMatchObject({ status: 1, err: expect.stringContaining('never latest') });
-    expect(gitops('set-image', '--env', 'staging', '--app', app, '--tag', 'abc', '--digest', 'sha256:abc')).toMatchObject({ status: 1, err: expect.stringContaining('sha256: and 64 lowercase hex digits') });
-    expect(gitops('set-image', '--env', 'nowhere', '--app', app, '--tag', 'abc', '--digest', DIGEST_A)).toMatchObject({ status: 1, err: expect.stringContaining('is nowhere a GitOps environment') });
-    expect(gitops('set-image', '--env', 'staging', '--tag', 'abc')).toMatchObject({ status: 1, err: expect.stringContaining('--app is required') });
+    const [latest, digest, nowhere, noApp] = refusals.map((r) => r());
+    expect(latest).toMatchObject({ status: 1, err: expect.stringContaining('never latest') });
+    expect(digest).toMatchObject({ status: 1, err: expect.stringContaining('sha256: and 64 lowercase hex digits') });
+    expect(nowhere).toMatchObject({ status: 1, err: expect.stringContaining('is nowhere a GitOps environment') });
+    expect(noApp).toMatchObject({ status: 1, err: expect.stringContaining('--app is required') });
+    // The same refusal from a process of its own: one message, exit 1.
+    const real = spawnSync(process.execPath, [join(ROOT, 'scripts/gitops.mjs'), 'set-image', '--env', 'staging', '--app', app, '--tag', 'latest', '--digest', DIGEST_A], { encoding: 'utf8', env: { ...process.env, GITOPS_ROOT: root } });
+    expect({ status: real.status, err: real.stderr.trim(), out: real.stdout }).toEqual({ status: 1, err: latest.err, out: '' });
   });
 
+  const promoteNothing = gitops('promote', '--from', 'dev', '--to', 'prod', '--app', app);
   test('promotion refuses a source that runs no image yet', () => {
-    expect(gitops('promote', '--from', 'dev', '--to', 'prod', '--app', app)).toMatchObject({ status: 1, err: expect.stringContaining('records no image yet') });
+    expect(promoteNothing()).toMatchObject({ status: 1, err: expect.stringContaining('records no image yet') });
   });
 
+  // Run in this order; staging's record is not written again after the first command.
+  const setStaging = gitops('set-image', '--env', 'staging', '--app', app, '--tag', 'abc1234', '--digest', DIGEST_A);
+  const setProd = gitops('set-image', '--env', 'prod', '--app', app, '--tag', 'old', '--digest', DIGEST_B);
+  const promote = gitops('promote', '--from', 'staging', '--to', 'prod', '--app', app);
   test('set-image records tag and digest as the values the HelmRelease reads; promotion copies exactly them', () => {
-    expect(gitops('set-image', '--env', 'staging', '--app', app, '--tag', 'abc1234', '--digest', DIGEST_A).status).toBe(0);
+    expect(setStaging().status).toBe(0);
     const configMap = parse(readFileSync(join(root, `deploy/staging/apps/${app}/image.yaml`), 'utf8'));
     expect(configMap).toMatchObject({ kind: 'ConfigMap', metadata: { name: `${app}-image`, namespace: 'flux-system' } });
     expect(image('staging')).toEqual({ image: { tag: 'abc1234', digest: DIGEST_A } });
-    expect(gitops('set-image', '--env', 'prod', '--app', app, '--tag', 'old', '--digest', DIGEST_B).status).toBe(0);
-    expect(gitops('promote', '--from', 'staging', '--to', 'prod', '--app', app)).toEqual({ status: 0, out: `tag=abc1234\ndigest=${DIGEST_A}`, err: '' });
+    expect(setProd().status).toBe(0);
+    expect(promote()).toEqual({ status: 0, out: `tag=abc1234\ndigest=${DIGEST_A}`, err: '' });
     expect(image('prod')).toEqual(image('staging'));
     // The generator leaves recorded images alone.
     const plan = planGitOps(root, allGitOps());
     expect({ write: [...plan.write.keys()], remove: plan.remove }).toEqual({ write: [], remove: [] });
   });
 
+  const stage = gitops('stage', '--env', 'prod', '--out', '<root>/out');
   test('stage copies the environment\'s manifests and the charts, and nothing of other environments', () => {
     const out = join(root, 'out');
-    expect(gitops('stage', '--env', 'prod', '--out', out).status).toBe(0);
+    expect(stage().status).toBe(0);
     expect(existsSync(join(out, 'deploy/prod/apps/kustomization.yaml'))).toBe(true);
     expect(existsSync(join(out, 'charts/ai-app/Chart.yaml'))).toBe(true);
     expect(existsSync(join(out, 'deploy/staging'))).toBe(false);

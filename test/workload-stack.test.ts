@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ajv from 'ajv';
@@ -171,24 +171,58 @@ test('image_digest is a required Terraform variable whose validation accepts onl
 
 const terraform = spawnSync('terraform', ['version'], { encoding: 'utf8' }).status === 0;
 (terraform ? test : test.skip)('Terraform itself enforces the image_tag and image_digest validations (terraform plan on the variables alone, offline)', () => {
+  // The root module declares the two variables as the stack does; every further case is a call of a module that
+  // declares them the same way, so one plan evaluates every value's validation (one error per failing module call).
   const dir = mkdtempSync(join(tmpdir(), 'tfvar-'));
   try {
     const { image_tag, image_digest } = stack(workloadOf(ENVIRONMENT_NAMES[0])).variable ?? {};
-    writeFileSync(join(dir, 'main.tf.json'), JSON.stringify({ variable: { image_tag, image_digest }, output: { image: { value: '${var.image_tag}@${var.image_digest}' } } }));
+    const variables = { variable: { image_tag, image_digest } };
+    mkdirSync(join(dir, 'vars'));
+    writeFileSync(join(dir, 'vars', 'main.tf.json'), JSON.stringify(variables));
+    const root = (calls: Record<string, { tag: string; digest: string }>) => {
+      const module = Object.fromEntries(Object.entries(calls).map(([name, c]) => [name, { source: './vars', image_tag: c.tag, image_digest: c.digest }]));
+      writeFileSync(join(dir, 'main.tf.json'), JSON.stringify({ ...variables, output: { image: { value: '${var.image_tag}@${var.image_digest}' } }, ...(Object.keys(module).length > 0 ? { module } : {}) }));
+    };
     const tf = (...args: string[]) => spawnSync('terraform', args, { cwd: dir, encoding: 'utf8', env: { ...process.env, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1' } });
+    const plan = (tag: string, digest = DIGEST) => tf('plan', '-input=false', '-lock=false', '-no-color', `-var=image_tag=${tag}`, `-var=image_digest=${digest}`);
+    const TAG_ERROR = (image_tag as { validation: Array<{ error_message: string }> }).validation[0].error_message;
+    const DIGEST_ERROR = (image_digest as { validation: Array<{ error_message: string }> }).validation[0].error_message;
+    /**
+     * A plan's errors, each as `<module call or (root)>: <the validation's error message>`. Terraform wraps the
+     * message; it follows the quoted source and the value (`│ var.image_tag is ...`).
+     */
+    const failures = (stderr: string) =>
+      stderr.split(/^Error: /m).slice(1).map((block) => {
+        const message = block.slice(block.lastIndexOf('│') + 1).replace(/\s+/g, ' ');
+        return `${/ in module\.(\w+):/.exec(block)?.[1] ?? '(root)'}: ${[TAG_ERROR, DIGEST_ERROR].find((m) => message.includes(m)) ?? block}`;
+      }).sort();
+
+    const goodTags = ['3f2c1ab', '0123456789abcdef0123456789abcdef01234567', 'v1.2.3'];
+    const badTags = ['latest', 'LATEST', '', 'a b', '-x'];
+    const badDigests = ['', 'sha256:abc', DIGEST.toUpperCase(), DIGEST.replace('sha256', 'SHA256'), DIGEST.slice(7), `sha512:${DIGEST.slice(7)}`, `${DIGEST}0`, `acr.azurecr.io/ai-app@${DIGEST}`, ` ${DIGEST}`];
+    // Good values: the first through -var on the root module, as the workflows pass them; the others as module calls.
+    root(Object.fromEntries(goodTags.slice(1).map((tag, i) => [`good_${i}`, { tag, digest: DIGEST }])));
     expect(tf('init', '-input=false', '-backend=false').status).toBe(0);
-    const plan = (tag: string, digest = DIGEST) => tf('plan', '-input=false', '-lock=false', `-var=image_tag=${tag}`, `-var=image_digest=${digest}`);
-    for (const good of ['3f2c1ab', '0123456789abcdef0123456789abcdef01234567', 'v1.2.3']) expect(plan(good).status).toBe(0);
-    for (const bad of ['latest', 'LATEST', '', 'a b', '-x']) {
-      const run = plan(bad);
-      expect(run.status).toBe(1);
-      expect(run.stderr).toContain('image_tag must be an immutable tag such as the git SHA');
-    }
-    for (const bad of ['', 'sha256:abc', DIGEST.toUpperCase(), DIGEST.replace('sha256', 'SHA256'), DIGEST.slice(7), `sha512:${DIGEST.slice(7)}`, `${DIGEST}0`, `acr.azurecr.io/ai-app@${DIGEST}`, ` ${DIGEST}`]) {
-      const run = plan('3f2c1ab', bad);
-      expect(run.status).toBe(1);
-      expect(run.stderr).toContain('image_digest must be the pushed image\'s digest');
-    }
+    const good = plan(goodTags[0]);
+    expect({ status: good.status, errors: failures(good.stderr) }).toEqual({ status: 0, errors: [] });
+
+    // Bad values as module calls: every one is refused, each by its own variable's validation.
+    root({
+      ...Object.fromEntries(badTags.map((tag, i) => [`tag_${i}`, { tag, digest: DIGEST }])),
+      ...Object.fromEntries(badDigests.map((digest, i) => [`digest_${i}`, { tag: '3f2c1ab', digest }])),
+    });
+    expect(tf('init', '-input=false', '-backend=false').status).toBe(0);
+    const bad = plan(goodTags[0]);
+    expect(bad.status).toBe(1);
+    expect(failures(bad.stderr)).toEqual([...badTags.map((_, i) => `tag_${i}: ${TAG_ERROR}`), ...badDigests.map((_, i) => `digest_${i}: ${DIGEST_ERROR}`)].sort());
+
+    // And through -var on the root module.
+    root({});
+    const badTag = plan('latest');
+    expect({ status: badTag.status, errors: failures(badTag.stderr) }).toEqual({ status: 1, errors: [`(root): ${TAG_ERROR}`] });
+    const badDigest = plan('3f2c1ab', 'sha256:abc');
+    expect({ status: badDigest.status, errors: failures(badDigest.stderr) }).toEqual({ status: 1, errors: [`(root): ${DIGEST_ERROR}`] });
+
     // Required: without the variable, a non-interactive plan fails.
     const missing = tf('plan', '-input=false', '-lock=false', '-var=image_tag=3f2c1ab');
     expect(missing.status).toBe(1);

@@ -14,10 +14,14 @@ import { diffHelmValues, parseValuesList } from '../tools/plan-diff/helm-values'
 import { renderMarkdown, renderText, totalsLine } from '../tools/plan-diff/render';
 import { breakToken, valuePair, wrapLine } from '../tools/plan-diff/wrap';
 import { configCopy, copyApp, useConfig } from './helpers';
+import { App } from 'cdktf';
+import { buildStacks } from '../stacks/app';
+import type { PlatformConfig } from '../stacks/environments';
 import { fixtureConfig } from './fixtures/config';
 
 const ROOT = path.resolve(__dirname, '..');
 const FIXTURES = path.join(__dirname, 'fixtures', 'plan-diff');
+const DEEP = process.env.DEEP_TESTS === '1';
 const GIT_IDENTITY = ['-c', 'user.email=plan-diff@example.test', '-c', 'user.name=plan-diff', '-c', 'commit.gpgsign=false'];
 
 function dir(name: string, side: 'base' | 'head'): string {
@@ -718,7 +722,54 @@ for (const env of Object.keys(config.environments)) {
   });
 });
 
-describe('plan-diff end to end on a copy of this project', () => {
+/** Every stack of the app for `cfg`, synthesized in-process as main.ts synthesizes it, into `outdir`. */
+function synthApp(cfg: PlatformConfig, outdir: string): void {
+  const app = new App({ outdir, stackTraces: false });
+  buildStacks(app, cfg);
+  app.synth();
+}
+
+/** What the end-to-end run must report for prod's DNS prefix changed from `before` to `before-2`. */
+function expectDnsPrefixReplace(run: { code: number; stdout: string; stderr: string }, before: string): void {
+  expect({ status: run.code, stderr: run.stderr.includes('failed') ? run.stderr : '' }).toEqual({ status: EXIT_GATE_BLOCKED, stderr: '' });
+  const prodSection = run.stdout.slice(run.stdout.indexOf('\nplatform-prod\n'));
+  expect(prodSection).toMatch(/replace\s+azurerm_kubernetes_cluster\.\S+\s+cluster\//);
+  expect(prodSection).toContain(`dns_prefix: "${before}" → "${before}-2" [forces replacement]`);
+  expect(run.stdout).toMatch(/platform-prod: \d+ to destroy, [1-9]\d* to replace/);
+  expect(run.stdout).toContain('BLOCKED platform-prod: replace azurerm_kubernetes_cluster.');
+  expect(run.stdout).toMatch(/platform-dev: no changes/);
+}
+
+describe('plan-diff on this project\'s synthesized stacks', () => {
+  // Both configurations synthesized in-process, as main.ts does; the --base path (git worktree, each side's
+  // cdktf.json app, protection of both configs) is tested on the stub project above, and end to end on a copy of
+  // this project under DEEP_TESTS=1 below.
+  test('changing prod’s cluster DNS prefix reports a replace of platform-prod’s cluster and blocks the gate', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plan-diff-app-'));
+    try {
+      const changed = configCopy();
+      const before = changed.environments.prod.cluster.dnsPrefix;
+      changed.environments.prod.cluster.dnsPrefix = `${before}-2`;
+      synthApp(fixtureConfig, path.join(dir, 'base'));
+      synthApp(changed as PlatformConfig, path.join(dir, 'head'));
+      // The protection comes from the configuration in cwd, the tests' own in a copy of the app's sources.
+      const copy = copyApp('plan-diff-config-');
+      try {
+        useConfig(copy, changed);
+        expectDnsPrefixReplace(await runCli(['--base-dir', path.join(dir, 'base'), '--head-dir', path.join(dir, 'head'), '--fail-on', 'replace,destroy'], { cwd: copy }), before);
+      } finally {
+        fs.rmSync(copy, { recursive: true, force: true });
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+// DEEP_TESTS=1 (set by .ci/run): the same change through `--base HEAD` on a committed copy of the app, both sides
+// synthesized by their cdktf.json app (two processes). By default the test above proves the same report and gate on
+// the same synthesized stacks, and the stub project tests prove the --base mechanics with the project's app command.
+(DEEP ? describe : describe.skip)(`${DEEP ? '' : '(DEEP_TESTS=1) '}plan-diff end to end on a copy of this project`, () => {
   // What main.ts needs (copyApp), committed, then edited; the CLI runs in-process (its process exit codes are tested
   // above), and synthesizes both sides with the copy's cdktf.json app as `cdktf synth` would.
   test('changing prod’s cluster DNS prefix reports a replace of platform-prod’s cluster and blocks the gate', async () => {
@@ -739,13 +790,7 @@ describe('plan-diff end to end on a copy of this project', () => {
       const started = Date.now();
       const run = await runCli(['--base', 'HEAD', '--fail-on', 'replace,destroy'], { cwd: copy });
       const seconds = (Date.now() - started) / 1000;
-      expect({ status: run.code, stderr: run.stderr.includes('failed') ? run.stderr : '' }).toEqual({ status: EXIT_GATE_BLOCKED, stderr: '' });
-      const prodSection = run.stdout.slice(run.stdout.indexOf('\nplatform-prod\n'));
-      expect(prodSection).toMatch(/replace\s+azurerm_kubernetes_cluster\.\S+\s+cluster\//);
-      expect(prodSection).toContain(`dns_prefix: "${before}" → "${before}-2" [forces replacement]`);
-      expect(run.stdout).toMatch(/platform-prod: \d+ to destroy, [1-9]\d* to replace/);
-      expect(run.stdout).toContain('BLOCKED platform-prod: replace azurerm_kubernetes_cluster.');
-      expect(run.stdout).toMatch(/platform-dev: no changes/);
+      expectDnsPrefixReplace(run, before);
       expect(seconds).toBeLessThan(30);
     } finally {
       fs.rmSync(copy, { recursive: true, force: true });

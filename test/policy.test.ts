@@ -181,7 +181,80 @@ describe('the environments and their waivers', () => {
   });
 });
 
+const DEEP = process.env.DEEP_TESTS === '1';
+const POLICY_FAILURE =
+  'Invalid security policy (constructs/policy.ts): 1 problem\n' +
+  '  - platform-dev cluster/resource [CKV_AZURE_170] requires a paid tier with the uptime SLA (Standard or Premium): set sku_tier = "Standard" (KubernetesCluster skuTier)' +
+  ' (config: environments.dev.cluster.skuTier; or waive it in environments.dev.waivers)\n';
+const expectedWaiverLines = () => config.environments.dev.waivers.filter((w) => POLICY_RULE_IDS.has(w.rule)).map((w) => expect.stringContaining(`[${w.rule}] waived: ${w.reason}`));
+/** The tests' configuration with dev's CKV_AZURE_170 waiver taken away. */
+const unwaived = () => {
+  const c = configCopy();
+  c.environments.dev.waivers = c.environments.dev.waivers.filter((w) => w.rule !== 'CKV_AZURE_170');
+  return c;
+};
+
+/**
+ * main.ts itself, run in this process with `cfg` as stacks/environments.ts's config and CDKTF_OUTDIR `outdir`: the
+ * exit code it sets and what it writes to stdout and stderr. Its modules are loaded afresh, so it runs top to bottom
+ * as `cdktf synth` runs it (test/config.test.ts runs it through cdktf.json's app, as a process).
+ */
+function runMain(cfg: unknown, outdir: string): { status: number; stdout: string; stderr: string } {
+  let stdout = '';
+  let stderr = '';
+  const spies = [
+    jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)),
+    jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)),
+    // main.ts turns Node's source maps off for its process; this one is jest's worker.
+    jest.spyOn(process, 'setSourceMapsEnabled').mockImplementation(() => undefined),
+  ];
+  const exitCode = process.exitCode;
+  const outdirBefore = process.env.CDKTF_OUTDIR;
+  process.exitCode = undefined;
+  process.env.CDKTF_OUTDIR = outdir;
+  try {
+    jest.isolateModules(() => {
+      jest.doMock('../stacks/environments', () => ({ ...jest.requireActual<object>('../stacks/environments'), config: cfg }));
+      require('../main');
+    });
+    return { status: Number(process.exitCode ?? 0), stdout, stderr };
+  } finally {
+    jest.dontMock('../stacks/environments');
+    for (const spy of spies) spy.mockRestore();
+    process.exitCode = exitCode;
+    if (outdirBefore === undefined) delete process.env.CDKTF_OUTDIR;
+    else process.env.CDKTF_OUTDIR = outdirBefore;
+  }
+}
+
 describe('main.ts', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'policy-main-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('prints the dev waivers on every synth', () => {
+    const outdir = join(dir, 'cdktf.out');
+    const result = runMain(config, outdir);
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim().split('\n')).toEqual(expectedWaiverLines());
+    expect(existsSync(join(outdir, 'stacks', 'platform-dev', 'cdk.tf.json'))).toBe(true);
+  });
+
+  test('a violation fails synthesis with one message and writes no cdktf.out', () => {
+    const outdir = join(dir, 'violation-out');
+    const result = runMain(unwaived(), outdir);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(POLICY_FAILURE);
+    expect(existsSync(outdir)).toBe(false);
+  });
+});
+
+// DEEP_TESTS=1 (set by .ci/run): the same two runs as `cdktf synth` makes them, cdktf.json's app in a process of its
+// own on a copy of the app. By default main.ts runs in-process above, and test/config.test.ts runs the app command
+// on an invalid configuration (exit 1, one message, no cdktf.out).
+(DEEP ? describe : describe.skip)(`${DEEP ? '' : '(DEEP_TESTS=1) '}main.ts through cdktf.json's app, as a process`, () => {
   let dir: string;
   beforeAll(() => {
     dir = copyApp('policy-main-');
@@ -193,24 +266,18 @@ describe('main.ts', () => {
   test('prints the dev waivers on every synth', () => {
     const result = run();
     expect(result.status).toBe(0);
-    expect(result.stdout.trim().split('\n')).toEqual(config.environments.dev.waivers.filter((w) => POLICY_RULE_IDS.has(w.rule)).map((w) => expect.stringContaining(`[${w.rule}] waived: ${w.reason}`)));
+    expect(result.stdout.trim().split('\n')).toEqual(expectedWaiverLines());
     rmSync(join(dir, 'cdktf.out'), { recursive: true, force: true });
   });
 
   test('a violation fails synthesis with one message and writes no cdktf.out', () => {
     const file = join(dir, 'stacks', 'environments.ts');
     const original = readFileSync(file, 'utf8');
-    const c = configCopy();
-    c.environments.dev.waivers = c.environments.dev.waivers.filter((w) => w.rule !== 'CKV_AZURE_170');
-    useConfig(dir, c);
+    useConfig(dir, unwaived());
     try {
       const result = run();
       expect(result.status).toBe(1);
-      expect(result.stderr).toBe(
-        'Invalid security policy (constructs/policy.ts): 1 problem\n' +
-          '  - platform-dev cluster/resource [CKV_AZURE_170] requires a paid tier with the uptime SLA (Standard or Premium): set sku_tier = "Standard" (KubernetesCluster skuTier)' +
-          ' (config: environments.dev.cluster.skuTier; or waive it in environments.dev.waivers)\n',
-      );
+      expect(result.stderr).toBe(POLICY_FAILURE);
       expect(existsSync(join(dir, 'cdktf.out'))).toBe(false);
     } finally {
       writeFileSync(file, original);

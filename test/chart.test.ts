@@ -77,8 +77,17 @@ const HELM = [process.env.VERIFY_TOOLS_DIR, path.join(__dirname, '..', '.cache',
   .find((file) => fs.existsSync(file)) ?? (spawnSync('helm', ['version'], { encoding: 'utf8' }).status === 0 ? 'helm' : undefined);
 const withHelm = HELM ? it : it.skip;
 
-/** `helm template` of the chart with `values` as a values file (merged over values.yaml by Helm, schema-checked). */
+/**
+ * `helm template` of the chart with `values` as a values file (merged over values.yaml by Helm, schema-checked).
+ * Rendering is deterministic: the same values render once per file, and each caller gets its own copy.
+ */
+const rendered = new Map<string, { status: number; stderr: string; objects: JsonObject[] }>();
 function helmTemplate(values: JsonObject): { status: number; stderr: string; objects: JsonObject[] } {
+  const key = JSON.stringify(values);
+  if (!rendered.has(key)) rendered.set(key, renderChart(values));
+  return structuredClone(rendered.get(key)!);
+}
+function renderChart(values: JsonObject): { status: number; stderr: string; objects: JsonObject[] } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chart-'));
   try {
     fs.writeFileSync(path.join(dir, 'values.yaml'), stringify(values));

@@ -46,8 +46,17 @@ const releases = (props: Partial<ImageAdmissionProps> = {}) => resources(synthSc
 const release = (all: Record<string, Json>, name: string) => Object.values(all).find((r) => r.name === name)!;
 const valuesOf = (r: Json) => parse((r.values as string[])[0]) as Json;
 
-/** `helm template` of the chart with `values`; the ClusterPolicies it renders. */
+/**
+ * `helm template` of the chart with `values`; the ClusterPolicies it renders. Rendering is deterministic: the same
+ * values and arguments render once per file, and each caller gets its own copy.
+ */
+const rendered = new Map<string, { status: number; stderr: string; docs: Json[]; text: string }>();
 function helmTemplate(values: unknown, args: string[] = []): { status: number; stderr: string; docs: Json[]; text: string } {
+  const key = JSON.stringify([values, args]);
+  if (!rendered.has(key)) rendered.set(key, renderChart(values, args));
+  return structuredClone(rendered.get(key)!);
+}
+function renderChart(values: unknown, args: string[]): { status: number; stderr: string; docs: Json[]; text: string } {
   const dir = mkdtempSync(join(tmpdir(), 'image-policy-'));
   try {
     writeFileSync(join(dir, 'values.yaml'), stringify(values));

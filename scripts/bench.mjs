@@ -142,7 +142,7 @@ if (testRuns > 0) {
     }
   }
   const tests = median(times);
-  console.log(`npm test (jest, tsc --noEmit beside it): median ${tests.toFixed(1)} s  (runs: ${times.map((t) => t.toFixed(1)).join(', ')})`);
+  console.log(`npm test (jest; the type check and the package build beside it): median ${tests.toFixed(1)} s  (runs: ${times.map((t) => t.toFixed(1)).join(', ')})`);
   console.log(`npm test / synth = ${(tests / by.tsxCold.median).toFixed(1)}x (target <= 12x); synth: node --import tsx main.ts, cold, ${by.tsxCold.median.toFixed(2)} s, as issue 16 measured it`);
   console.log(`  against the other synths: ${(tests / by.tsx.median).toFixed(1)}x node --import tsx warm, ${(tests / by.app.median).toFixed(1)}x the app warm`);
 }

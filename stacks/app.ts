@@ -5,7 +5,7 @@ import { StateBootstrapStack } from './bootstrap-stack';
 import type { PlatformConfig } from './environments';
 import { PlatformStack } from './platform-stack';
 import { WorkloadStack } from './workload-stack';
-import { admissionStackName, platformStackName, workloadStackName } from './props';
+import { admissionStackName, hasAdmissionStack, platformStackName, workloadStackName } from './props';
 import { waiversByTarget } from './waivers';
 
 /** A stack and the security policy aspect applied to it. */
@@ -26,21 +26,20 @@ export function buildStacks(app: App, config: PlatformConfig): PolicedStack[] {
   for (const env of Object.values(config.environments)) {
     const platform = new PlatformStack(app, platformStackName(env), { env, state: config.state, repository: config.repository });
     stacks.push(policed(platform));
-    // With GitOps, Flux installs the releases and the admission policy from deploy/<env>: no workload or admission
-    // stack, no runner reaching the API server.
-    if (env.delivery === 'gitops') continue;
-    if (env.applications.length > 0) {
+    const cluster = { host: platform.cluster.host, clusterCaCertificate: platform.cluster.clusterCaCertificate };
+    if (hasAdmissionStack(env)) {
       stacks.push(policed(new AdmissionStack(app, admissionStackName(env), {
-        env, state: config.state, repository: config.repository, supplyChain: config.supplyChain,
-        cluster: { host: platform.cluster.host, clusterCaCertificate: platform.cluster.clusterCaCertificate },
+        env, state: config.state, repository: config.repository, supplyChain: config.supplyChain, cluster,
         kubeletIdentityClientId: platform.cluster.kubeletIdentityClientId,
       })));
     }
+    // With GitOps, Flux installs the releases and the admission policy from deploy/<env>: no workload or admission
+    // stack, no runner reaching the API server.
+    if (env.delivery === 'gitops') continue;
     for (const application of env.applications) {
       const { workloadIdentity } = platform.applications[application.name];
       stacks.push(policed(new WorkloadStack(app, workloadStackName(env, application), {
-        env, state: config.state, app: application,
-        cluster: { host: platform.cluster.host, clusterCaCertificate: platform.cluster.clusterCaCertificate },
+        env, state: config.state, app: application, cluster,
         registryLoginServer: platform.registry.loginServer,
         workloadIdentityClientId: workloadIdentity.clientId,
       })));

@@ -17,7 +17,7 @@ import type { AppConfig, EnvironmentConfig, PlatformConfig, StateConfig } from '
 import { useGithubProvider } from './plumbing';
 import {
   PLATFORM_ASSIGNED_ROLES, deployIdentityProps, githubEnvironmentGovernanceProps, githubEnvironmentNames, infraIdentityProps, planIdentityProps,
-  planVariablePrefix, platformStackName, workloadStackName,
+  hasAdmissionStack, planVariablePrefix, platformStackName, workloadStackName,
 } from './props';
 
 /** Puts every resource under `scope` on `provider` (an aliased provider for another subscription); undefined keeps the default. */
@@ -198,7 +198,7 @@ class EnvironmentBootstrap extends Construct {
 
     // State: each deployer writes only its own stack's state file; the planner reads.
     // The platform tier's state: platform-<env>.tfstate, and in push environments platform-<env>-admission.tfstate.
-    const platformState = env.delivery === 'push' && env.applications.length > 0 ? platformStackName(env) : `${platformStackName(env)}.tfstate`;
+    const platformState = hasAdmissionStack(env) ? platformStackName(env) : `${platformStackName(env)}.tfstate`;
     this.grantState(`infra-${envName}-state`, infra, props.stateRoles.writer, platformState);
     this.grantState(`plan-${envName}-state`, plan, props.stateRoles.reader);
     // With GitOps no workload stack exists: the deployers only push images and publish manifests, never run Terraform.
@@ -212,7 +212,7 @@ class EnvironmentBootstrap extends Construct {
     }
 
     this.grantEnvironmentRights(infra, group);
-    if (env.registry.cloudBuild) this.grantCloudBuild(deployers.map(({ identity }) => identity), group);
+    if (env.registry.cloudBuild) this.grantCloudBuild(deployers, group);
     this.wireGithub(infra, plan, deployers);
     new TerraformOutput(this.stack, `infra_client_id_${envName.replace(/-/g, '_')}`, { value: infra.clientId, description: `Client ID the infrastructure workflow deploys ${envName} as` });
   }
@@ -255,7 +255,7 @@ class EnvironmentBootstrap extends Construct {
    * the environment's resource group, whose one registry platform-<env> creates later (a role cannot be assigned at a
    * scope that does not exist yet). Created here because no deployer may define roles.
    */
-  private grantCloudBuild(deployers: readonly GithubActionsIdentity[], group: ResourceGroup): void {
+  private grantCloudBuild(deployers: ReadonlyArray<{ app: AppConfig; identity: GithubActionsIdentity }>, group: ResourceGroup): void {
     const { env, provider } = this.props;
     const role = new RoleDefinition(this.stack, `cloud-build-${env.name}`, {
       provider,
@@ -265,9 +265,11 @@ class EnvironmentBootstrap extends Construct {
       assignableScopes: [group.id],
       permissions: [{ actions: [...CLOUD_BUILD_ACTIONS] }],
     });
-    deployers.forEach((principal, i) => useProvider(assignRole(this.stack, `deploy-${env.name}-${env.applications[i].name}-cloud-build`, {
-      principal, role: role.name, roleDefinitionId: role.roleDefinitionResourceId, scope: group.id,
-    }), provider));
+    for (const { app, identity } of deployers) {
+      useProvider(assignRole(this.stack, `deploy-${env.name}-${app.name}-cloud-build`, {
+        principal: identity, role: role.name, roleDefinitionId: role.roleDefinitionResourceId, scope: group.id,
+      }), provider);
+    }
   }
 
   /** The infrastructure deployer's roles on the environment's resource group: narrow built-in roles, node pools, constrained delegation. */

@@ -3,7 +3,7 @@ import { dirname, join, relative } from 'node:path';
 import { stringify } from 'yaml';
 import type { PlatformConfig } from './environments';
 import { FLUX_NAMESPACE } from './gitops';
-import { GENERATED_HEADER, gitopsManifests, imageConfigMapName, imageFile } from './gitops-manifests';
+import { gitopsManifests, imageConfigMapName, imageFile } from './gitops-manifests';
 
 /** What `npm run gitops:generate` would change under `deploy/`: files to write, and generated files to remove. */
 export interface GitOpsPlan {
@@ -55,5 +55,3 @@ function placeholderImage(name: string): string {
     stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: FLUX_NAMESPACE }, data: { 'values.yaml': '{}\n' } }),
   ].join('\n');
 }
-
-export { GENERATED_HEADER };

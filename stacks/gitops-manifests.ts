@@ -28,16 +28,6 @@ export function imageConfigMapName(app: AppConfig): string {
   return `${app.name}-image`;
 }
 
-/** The image values the app workflow writes (`image.tag`, `image.digest`), as the ConfigMap Flux reads. */
-export function imageConfigMap(app: AppConfig, image: { readonly tag: string; readonly digest: string }): Record<string, unknown> {
-  return {
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: { name: imageConfigMapName(app), namespace: FLUX_NAMESPACE },
-    data: { 'values.yaml': stringify({ image: { tag: image.tag, digest: image.digest } }) },
-  };
-}
-
 /**
  * The chart values Flux applies for an application, before the image ConfigMap is merged in: the same as the push
  * path's, with what only Terraform knows left to Flux's postBuild substitution (`${REGISTRY_LOGIN_SERVER}`,
@@ -47,34 +37,63 @@ export function fluxValues(app: AppConfig): Record<string, unknown> {
   return { ...appValues(app, `\${${clientIdVariable(app)}}`), image: { repository: `\${${REGISTRY_VARIABLE}}/${app.imageName}` } };
 }
 
-/** The application's HelmRelease: the repository's chart, the config's values, the image from its ConfigMap. */
-export function helmRelease(app: AppConfig): Record<string, unknown> {
+/** A chart of the published source (the Bucket the Flux configuration reads), as the repository has it at that commit. */
+function sourceChart(path: string): Record<string, unknown> {
+  // A new publish of the source is a new chart, even with the same chart version.
+  return { chart: path, reconcileStrategy: 'Revision', sourceRef: { kind: 'Bucket', name: FLUX_CONFIGURATION_NAME, namespace: FLUX_NAMESPACE } };
+}
+
+/** What differs between the kit's HelmReleases; everything else they share (interval, timeout, remediation). */
+interface FluxRelease {
+  readonly name: string;
+  readonly releaseName: string;
+  readonly targetNamespace: string;
+  readonly chart: Record<string, unknown>;
+  readonly createNamespace: boolean;
+  readonly maxHistory?: number;
+  /** Fields placed after install and upgrade (valuesFrom, dependsOn). */
+  readonly more?: Record<string, unknown>;
+  readonly values: Record<string, unknown>;
+}
+
+/**
+ * A HelmRelease as the push path's helm_release behaves: wait up to the same timeout, retry a failed install, roll
+ * back a failed upgrade and clean up after it; stored in the target namespace, reconciled every ten minutes.
+ */
+function fluxHelmRelease(r: FluxRelease): Record<string, unknown> {
   return {
     apiVersion: 'helm.toolkit.fluxcd.io/v2',
     kind: 'HelmRelease',
-    metadata: { name: app.name, namespace: FLUX_NAMESPACE },
+    metadata: { name: r.name, namespace: FLUX_NAMESPACE },
     spec: {
       interval: '10m',
-      releaseName: app.releaseName,
-      targetNamespace: app.namespace,
-      storageNamespace: app.namespace,
-      chart: {
-        spec: {
-          chart: APP_CHART_SOURCE_PATH,
-          // A new publish of the source is a new chart, even with the same chart version.
-          reconcileStrategy: 'Revision',
-          sourceRef: { kind: 'Bucket', name: FLUX_CONFIGURATION_NAME, namespace: FLUX_NAMESPACE },
-        },
-      },
-      // As the push path's helm_release: wait, roll back a failed upgrade, keep the same history.
+      releaseName: r.releaseName,
+      targetNamespace: r.targetNamespace,
+      storageNamespace: r.targetNamespace,
+      chart: { spec: r.chart },
       timeout: `${DEFAULT_TIMEOUT_SECONDS}s`,
-      maxHistory: DEFAULT_MAX_HISTORY,
-      install: { createNamespace: false, remediation: { retries: 3 } },
+      ...(r.maxHistory === undefined ? {} : { maxHistory: r.maxHistory }),
+      install: { createNamespace: r.createNamespace, remediation: { retries: 3 } },
       upgrade: { cleanupOnFail: true, remediation: { retries: 3, strategy: 'rollback' } },
-      valuesFrom: [{ kind: 'ConfigMap', name: imageConfigMapName(app), valuesKey: 'values.yaml' }],
-      values: fluxValues(app),
+      ...r.more,
+      values: r.values,
     },
   };
+}
+
+/** The application's HelmRelease: the repository's chart, the config's values, the image from its ConfigMap. */
+export function helmRelease(app: AppConfig): Record<string, unknown> {
+  return fluxHelmRelease({
+    name: app.name,
+    releaseName: app.releaseName,
+    targetNamespace: app.namespace,
+    chart: sourceChart(APP_CHART_SOURCE_PATH),
+    // The namespace comes from the platform kustomization; the history is the push path's.
+    createNamespace: false,
+    maxHistory: DEFAULT_MAX_HISTORY,
+    more: { valuesFrom: [{ kind: 'ConfigMap', name: imageConfigMapName(app), valuesKey: 'values.yaml' }] },
+    values: fluxValues(app),
+  });
 }
 
 /** The applications' namespaces, which Flux creates in GitOps environments (push environments: infra-deploy.yml). */
@@ -95,31 +114,19 @@ export const POLICY_CHART_SOURCE_PATH = './charts/image-policy';
  */
 export function admission(config: PlatformConfig, env: EnvironmentConfig): Record<string, unknown>[] {
   const props = { ...imageAdmissionProps(env, config.repository, config.supplyChain), registryIdentityClientId: `\${${KUBELET_VARIABLE}}` };
-  const release = (name: string, targetNamespace: string, chart: Record<string, unknown>, values: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
-    apiVersion: 'helm.toolkit.fluxcd.io/v2',
-    kind: 'HelmRelease',
-    metadata: { name, namespace: FLUX_NAMESPACE },
-    spec: {
-      interval: '10m',
-      releaseName: name,
-      targetNamespace,
-      storageNamespace: targetNamespace,
-      chart: { spec: chart },
-      timeout: '600s',
-      install: { createNamespace: true, remediation: { retries: 3 } },
-      upgrade: { cleanupOnFail: true, remediation: { retries: 3, strategy: 'rollback' } },
-      ...extra,
-      values,
-    },
-  });
   return [
     { apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'HelmRepository', metadata: { name: 'kyverno', namespace: FLUX_NAMESPACE }, spec: { url: KYVERNO_CHART.repository, interval: '1h' } },
-    release('kyverno', KYVERNO_NAMESPACE, { chart: KYVERNO_CHART.chart, version: KYVERNO_CHART.version, sourceRef: { kind: 'HelmRepository', name: 'kyverno', namespace: FLUX_NAMESPACE } }, kyvernoValues(props)),
-    release(
-      'verify-image-signatures', KYVERNO_NAMESPACE,
-      { chart: POLICY_CHART_SOURCE_PATH, reconcileStrategy: 'Revision', sourceRef: { kind: 'Bucket', name: FLUX_CONFIGURATION_NAME, namespace: FLUX_NAMESPACE } },
-      imagePolicyValues(props), { dependsOn: [{ name: 'kyverno' }] },
-    ),
+    fluxHelmRelease({
+      name: 'kyverno', releaseName: 'kyverno', targetNamespace: KYVERNO_NAMESPACE, createNamespace: true,
+      chart: { chart: KYVERNO_CHART.chart, version: KYVERNO_CHART.version, sourceRef: { kind: 'HelmRepository', name: 'kyverno', namespace: FLUX_NAMESPACE } },
+      values: kyvernoValues(props),
+    }),
+    fluxHelmRelease({
+      name: 'verify-image-signatures', releaseName: 'verify-image-signatures', targetNamespace: KYVERNO_NAMESPACE, createNamespace: true,
+      chart: sourceChart(POLICY_CHART_SOURCE_PATH),
+      more: { dependsOn: [{ name: 'kyverno' }] },
+      values: imagePolicyValues(props),
+    }),
   ];
 }
 

@@ -104,6 +104,14 @@ export function admissionStackName(env: EnvironmentConfig): string {
 }
 
 /**
+ * Whether `platform-<env>-admission` exists: in push environments with applications to guard. A GitOps environment
+ * gets the same policy from Flux; one without applications has nothing to guard.
+ */
+export function hasAdmissionStack(env: EnvironmentConfig): boolean {
+  return env.delivery === 'push' && env.applications.length > 0;
+}
+
+/**
  * The admission policy an environment's config stands for, the same for Terraform (push) and Flux (GitOps): every
  * application namespace, the signer from `supplyChain` and `repository`, the environment's `imageVerification`.
  */

@@ -1,5 +1,6 @@
 import type { PolicyWaiver } from '../constructs/policy';
 import type { PlatformConfig } from './environments';
+import { admissionStackName, hasAdmissionStack } from './props';
 
 /** What a waiver covers: a kind of stack, or the application chart as a deploy renders it. */
 export type WaiverTarget = 'state-bootstrap' | 'platform' | 'gitops' | 'workload' | 'chart';
@@ -47,7 +48,7 @@ export function waiversByTarget(config: PlatformConfig): Map<string, PolicyWaive
   for (const [name, env] of Object.entries(config.environments)) {
     const own = env.waivers.map(({ rule, reason }) => ({ rule, reason }));
     byTarget.set(`platform-${name}`, [...kit('platform'), ...(env.delivery === 'gitops' ? kit('gitops') : []), ...own]);
-    if (env.delivery === 'push' && env.applications.length > 0) byTarget.set(`platform-${name}-admission`, own);
+    if (hasAdmissionStack(env)) byTarget.set(admissionStackName(env), own);
     for (const app of env.applications) {
       byTarget.set(`workload-${name}-${app.name}`, [...kit('workload'), ...own]);
       byTarget.set(`chart-${name}-${app.name}`, [...kit('chart'), ...own]);

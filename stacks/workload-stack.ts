@@ -6,8 +6,6 @@ import type { AppConfig, EnvironmentConfig, StateConfig } from './environments';
 import { ClusterEndpoint, useAzureStateBackend, useKubeloginHelmProvider } from './plumbing';
 import { CHART_PATH, appValues } from './props';
 
-export { AKS_AAD_SERVER_ID } from './plumbing';
-
 /**
  * What a workload stack needs, and nothing more: where its state lives, the application, and the few platform
  * values its release reads (cross-stack references when they come from a platform stack of the same app).

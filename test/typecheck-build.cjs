@@ -1,21 +1,26 @@
 /**
- * Started by test/typecheck.cjs (`npm test`): one TypeScript process for the two compilations a test run needs.
+ * Started by test/typecheck.cjs (`npm test`): one TypeScript process for the two compilations a test run needs,
+ * each run as `tsc --build` runs it, so that what has not changed since the last run is not compiled again.
  *
- * 1. The package build, as `npm run build` (`tsc -p tsconfig.build.json`): dist/, for test/library.test.ts. Its
- *    result (exit code and tsc's messages) is written to the file named by argv[2] as soon as it is done; the test
- *    waits for that file instead of running tsc itself.
+ * 1. The package build, as `npm run build` (tsconfig.build.json, through test/tsconfig.library.json, which adds
+ *    build info under .cache/): dist/, for test/library.test.ts. Its result (exit code and tsc's messages) is
+ *    written to the file named by argv[2] as soon as it is done; the test waits for that file instead of running tsc
+ *    itself. `tsc --build` trusts the build info of a project without `composite` even when an output is gone, so
+ *    the build info is dropped first when any output file the build makes is missing (after `rm -rf dist`).
  * 2. The type check, as `npm run typecheck` (`tsc --noEmit`, incremental, with the same build info file); its
  *    messages go to stdout and its exit code is this process's.
  *
- * Both read the same files (TypeScript's lib, @types, cdktf's and the providers' declarations, constructs/), so
- * each file is read and parsed once and the second program reuses it: about 1.5 CPU-seconds less than two tsc
- * processes. The options and the files of each program are tsc's own for its tsconfig; only the parsing is shared.
+ * When they do compile, both read the same files (TypeScript's lib, @types, cdktf's and the providers'
+ * declarations, constructs/), so each file is parsed once and the second program reuses it. The options and the
+ * files of each program are tsc's own for its tsconfig; only the parsing is shared.
  */
 const fs = require('node:fs');
 const path = require('node:path');
 const ts = require('typescript');
 
 const ROOT = path.join(__dirname, '..');
+const LIBRARY = path.join(__dirname, 'tsconfig.library.json');
+const TYPECHECK = path.join(ROOT, 'tsconfig.json');
 const resultFile = process.argv[2];
 
 /** Parsed source files, by name and language version: both programs parse with the same settings. */
@@ -27,7 +32,7 @@ function shareSourceFiles(host) {
     if (!shouldCreateNewSourceFile && parsed.has(key)) return parsed.get(key);
     const file = getSourceFile(fileName, languageVersion, onError, shouldCreateNewSourceFile);
     if (file) {
-      // The version tsc's incremental build gives a file (a hash of its text), which the type check's program needs.
+      // The version tsc's incremental build gives a file (a hash of its text), which an incremental program needs.
       if (file.version === undefined) file.version = ts.getSourceFileVersionAsHashFromText(ts.sys, file.text);
       parsed.set(key, file);
     }
@@ -37,56 +42,27 @@ function shareSourceFiles(host) {
 }
 
 const formatHost = { getCanonicalFileName: (f) => f, getCurrentDirectory: () => ROOT, getNewLine: () => '\n' };
-const format = (diagnostics) => ts.formatDiagnostics(diagnostics, formatHost);
 
-function config(file, overrides) {
-  let fatal;
-  const parsedConfig = ts.getParsedCommandLineOfConfigFile(path.join(ROOT, file), overrides, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (d) => (fatal = d),
-  });
-  if (!parsedConfig) return { error: format([fatal]) };
-  return { parsedConfig };
+/** The build info of `configFile`, removed when any output its files compile to is missing. */
+function dropBuildInfoWithoutOutputs(configFile) {
+  const config = ts.getParsedCommandLineOfConfigFile(configFile, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} });
+  const buildInfo = config && ts.getTsBuildInfoEmitOutputFilePath(config.options);
+  if (!buildInfo || !fs.existsSync(buildInfo)) return;
+  const outputs = config.fileNames.flatMap((file) => ts.getOutputFileNames(config, file, !ts.sys.useCaseSensitiveFileNames));
+  if (outputs.some((file) => !fs.existsSync(file))) fs.rmSync(buildInfo);
 }
 
-function build() {
-  const { parsedConfig, error } = config('tsconfig.build.json', {});
-  if (error) return { code: 1, output: error };
-  const program = ts.createProgram({
-    rootNames: parsedConfig.fileNames,
-    options: parsedConfig.options,
-    projectReferences: parsedConfig.projectReferences,
-    host: shareSourceFiles(ts.createCompilerHost(parsedConfig.options)),
-    configFileParsingDiagnostics: ts.getConfigFileParsingDiagnostics(parsedConfig),
-  });
-  const diagnostics = [...ts.getPreEmitDiagnostics(program)];
-  const emitted = program.emit();
-  diagnostics.push(...emitted.diagnostics);
-  const errors = diagnostics.some((d) => d.category === ts.DiagnosticCategory.Error) || emitted.emitSkipped;
-  return { code: errors ? 2 : 0, output: format(ts.sortAndDeduplicateDiagnostics(diagnostics)) };
-}
-
-function typecheck() {
-  const { parsedConfig, error } = config('tsconfig.json', { noEmit: true });
-  if (error) return { code: 1, output: error };
-  const program = ts.createIncrementalProgram({
-    rootNames: parsedConfig.fileNames,
-    options: parsedConfig.options,
-    projectReferences: parsedConfig.projectReferences,
-    host: shareSourceFiles(ts.createIncrementalCompilerHost(parsedConfig.options)),
-    configFileParsingDiagnostics: ts.getConfigFileParsingDiagnostics(parsedConfig),
-  });
-  const diagnostics = [
-    ...program.getConfigFileParsingDiagnostics(),
-    ...program.getOptionsDiagnostics(),
-    ...program.getGlobalDiagnostics(),
-    ...program.getSyntacticDiagnostics(),
-  ];
-  if (diagnostics.length === 0) diagnostics.push(...program.getSemanticDiagnostics());
-  // Writes the build info, as tsc --noEmit does with incremental on.
-  diagnostics.push(...program.emit().diagnostics);
-  const errors = diagnostics.some((d) => d.category === ts.DiagnosticCategory.Error);
-  return { code: errors ? 2 : 0, output: format(diagnostics) };
+/** Builds `configFile` as `tsc --build` would; returns its exit code and tsc's messages. */
+function build(configFile) {
+  const diagnostics = [];
+  const host = ts.createSolutionBuilderHost(
+    ts.sys,
+    (rootNames, options, compilerHost, ...rest) => ts.createEmitAndSemanticDiagnosticsBuilderProgram(rootNames, options, compilerHost && shareSourceFiles(compilerHost), ...rest),
+    (d) => diagnostics.push(d),
+    () => {},
+  );
+  const status = ts.createSolutionBuilder(host, [configFile], {}).build();
+  return { code: status === ts.ExitStatus.Success ? 0 : 2, output: ts.formatDiagnostics(diagnostics, formatHost) };
 }
 
 function writeResult(result) {
@@ -96,11 +72,12 @@ function writeResult(result) {
 
 let built;
 try {
-  built = build();
+  dropBuildInfoWithoutOutputs(LIBRARY);
+  built = build(LIBRARY);
 } catch (e) {
   built = { code: 1, output: `the build crashed: ${e.stack}` };
 }
 writeResult(built);
-const checked = typecheck();
+const checked = build(TYPECHECK);
 process.stdout.write(checked.output);
 process.exitCode = checked.code;

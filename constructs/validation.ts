@@ -183,18 +183,30 @@ export class Problems {
   }
 }
 
-/** Edit distance between two strings (insertions, deletions, substitutions, adjacent swaps). */
-function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+/**
+ * Edit distance between two strings (insertions, deletions, substitutions, adjacent swaps), or `limit + 1` as soon
+ * as it is certain to exceed `limit`: three rolling rows instead of a matrix, and a stop once a whole row is over.
+ */
+function editDistance(a: string, b: string, limit: number): number {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1;
+  let before = new Array<number>(b.length + 1).fill(0);
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  let current = new Array<number>(b.length + 1).fill(0);
   for (let i = 1; i <= a.length; i++) {
+    current[0] = i;
+    let rowMin = i;
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      let d = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, before[j - 2] + 1);
+      current[j] = d;
+      if (d < rowMin) rowMin = d;
     }
+    // Every later cell is at least the smallest of this row, and of the row before it (a swap reaches back two).
+    if (rowMin > limit && Math.min(...previous) > limit) return limit + 1;
+    [before, previous, current] = [previous, current, before];
   }
-  return d[a.length][b.length];
+  return previous[b.length];
 }
 
 /**
@@ -207,9 +219,7 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   const limit = Math.min(3, Math.max(1, Math.floor(w.length / 3)));
   let best: { candidate: string; distance: number } | undefined;
   for (const candidate of candidates) {
-    // The distance is at least the difference in length: an oversize word costs nothing to rule out.
-    if (Math.abs(w.length - candidate.length) > limit) continue;
-    const distance = editDistance(w, candidate.toLowerCase());
+    const distance = editDistance(w, candidate.toLowerCase(), limit);
     if (distance <= limit && (best === undefined || distance < best.distance)) best = { candidate, distance };
   }
   if (best !== undefined) return best.candidate;

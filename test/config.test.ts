@@ -1,6 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
+import { AZURE_REGIONS } from '../constructs/regions';
+import { closest } from '../constructs/validation';
 import { PlatformConfig, config as shipped } from '../stacks/environments';
 import { validateConfig } from '../stacks/validate-config';
 import { APP_ARGS, config, configCopy, copyApp, useConfig } from './helpers';
@@ -121,6 +124,61 @@ describe('validateConfig', () => {
       'environments.dev.registry: must be an object, got null',
       'environments.prod.cluster: must be an object, got "big"',
     ]);
+  });
+});
+
+describe('closest: the "did you mean" suggestion', () => {
+  /** The full edit-distance matrix (with adjacent swaps), as the reference the bounded computation must agree with. */
+  const fullDistance = (a: string, b: string): number => {
+    const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+    for (let i = 1; i <= a.length; i++) {
+      for (let j = 1; j <= b.length; j++) {
+        d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+    return d[a.length][b.length];
+  };
+  const reference = (word: string, candidates: readonly string[]): string | undefined => {
+    const w = word.toLowerCase();
+    const limit = Math.min(3, Math.max(1, Math.floor(w.length / 3)));
+    let best: { candidate: string; distance: number } | undefined;
+    for (const candidate of candidates) {
+      const distance = fullDistance(w, candidate.toLowerCase());
+      if (distance <= limit && (best === undefined || distance < best.distance)) best = { candidate, distance };
+    }
+    if (best) return best.candidate;
+    const prefixed = candidates.filter((c) => w.length >= 3 && c.toLowerCase().startsWith(w));
+    return prefixed.length === 1 ? prefixed[0] : undefined;
+  };
+
+  test('typos, swaps, abbreviations and strangers', () => {
+    expect(closest('westeruope', AZURE_REGIONS)).toBe('westeurope');
+    expect(closest('retentionDay', ['retentionDays', 'sku'])).toBe('retentionDays');
+    expect(closest('skU', ['sku', 'name'])).toBe('sku');
+    expect(closest('repo', ['repository', 'state'])).toBe('repository');
+    expect(closest('mars', AZURE_REGIONS)).toBeUndefined();
+    expect(closest('', ['a', 'b'])).toBe('a');
+  });
+
+  test('agrees with the full edit-distance matrix on generated words (the bounded computation stops early)', () => {
+    const letters = fc.constantFrom(...'abcdeirstuvw');
+    const word = fc.array(letters, { maxLength: 14 }).map((cs) => cs.join(''));
+    fc.assert(
+      fc.property(word, fc.array(word, { maxLength: 8 }), (w, candidates) => {
+        expect(closest(w, candidates)).toBe(reference(w, candidates));
+        // Near misses of real candidates: a swap, a deletion, a changed letter.
+        for (const c of candidates.filter((x) => x.length > 2)) {
+          for (const near of [c[1] + c[0] + c.slice(2), c.slice(1), `x${c.slice(1)}`]) expect(closest(near, candidates)).toBe(reference(near, candidates));
+        }
+      }),
+      { seed: 20261203, numRuns: 300 },
+    );
+    const regions = [...AZURE_REGIONS];
+    for (const region of regions) {
+      const typo = region.slice(0, 3) + region[4] + region[3] + region.slice(5);
+      expect(closest(typo, regions)).toBe(reference(typo, regions));
+    }
   });
 });
 

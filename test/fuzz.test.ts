@@ -54,12 +54,12 @@ import {
   describeMutations,
   generalizePath,
   getAt,
-  jsLiteral,
   mutatedArb,
   prune,
   setAt,
   sweep,
 } from './arbitraries';
+import { jsLiteral } from './js-literal';
 
 /** Fixed, so CI runs the same cases every time; change it to explore new ones. */
 const SEED = 20251123;

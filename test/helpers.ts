@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Testing, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import type { PlatformConfig } from '../stacks/environments';
-import { jsLiteral } from './arbitraries';
+import { jsLiteral } from './js-literal';
 import { fixtureConfig } from './fixtures/config';
 
 /** Synthesized Terraform JSON of a stack or scope, as a plain object. */

@@ -1352,13 +1352,16 @@ describe('workflow scripts, run against stubbed CLIs', () => {
    * A bare `origin` (main) and a clone of it in work/ holding what the GitOps scripts need: scripts/gitops.mjs and
    * charts/ of this repository, its node_modules linked in, and a deploy/<env> tree for staging and prod as
    * `npm run gitops:generate` starts it (an image ConfigMap recording no image yet, and the release), whatever the
-   * shipped config delivers by GitOps.
+   * shipped config delivers by GitOps. Made once for the file; each test gets a copy of its own in its directory.
    */
-  const gitopsRepo = () => {
-    const origin = path.join(dir, 'origin.git');
-    const work = path.join(dir, 'work');
-    git(dir, 'init', '--quiet', '--bare', '--initial-branch=main', origin);
-    git(dir, 'clone', '--quiet', origin, work);
+  let template: string | undefined;
+  afterAll(() => template && fs.rmSync(template, { recursive: true, force: true }));
+  const makeTemplate = (): string => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'workflow-gitops-'));
+    const origin = path.join(root, 'origin.git');
+    const work = path.join(root, 'work');
+    git(root, 'init', '--quiet', '--bare', '--initial-branch=main', origin);
+    git(root, 'clone', '--quiet', origin, work);
     fs.mkdirSync(path.join(work, 'scripts'));
     fs.copyFileSync(path.join(ROOT, 'scripts', 'gitops.mjs'), path.join(work, 'scripts', 'gitops.mjs'));
     for (const env of PUBLISHED_ENVS) {
@@ -1374,6 +1377,17 @@ describe('workflow scripts, run against stubbed CLIs', () => {
     git(work, 'add', '.');
     git(work, 'commit', '--quiet', '-m', 'initial');
     git(work, 'push', '--quiet', 'origin', 'HEAD:refs/heads/main');
+    return root;
+  };
+  const gitopsRepo = () => {
+    template ??= makeTemplate();
+    const origin = path.join(dir, 'origin.git');
+    const work = path.join(dir, 'work');
+    fs.cpSync(path.join(template, 'origin.git'), origin, { recursive: true });
+    fs.cpSync(path.join(template, 'work'), work, { recursive: true, verbatimSymlinks: true });
+    // The copy's remote is the copied origin.
+    const config = path.join(work, '.git', 'config');
+    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replaceAll(path.join(template, 'origin.git'), origin));
     return { origin, work };
   };
   const imageFile = (env: string) => `deploy/${env}/apps/${appOf(env).name}/image.yaml`;

@@ -305,11 +305,21 @@ export function generalizePath(path: Path, names: readonly string[] = []): strin
  * non-region; every number goes out of range; every list gets a duplicate and a wrong entry. Each is one case,
  * so every field is covered whatever the random draw, and new config fields are covered as soon as they exist.
  * `wrongTypesPerNode`: how many of the other JSON kinds each node gets (all of them by default); fewer take turns,
- * node after node, so the sweep still uses every kind.
+ * node after node, so the sweep still uses every kind. `oncePerShape`: the environment names; when given, a field
+ * that recurs (the same field of another environment, another list entry, another base: one generalizePath) is
+ * swept at its first occurrence only.
  */
-export function sweep<T>(bases: readonly T[], wrongTypesPerNode = Infinity): MutatedCase<T>[] {
+export function sweep<T>(bases: readonly T[], wrongTypesPerNode = Infinity, oncePerShape?: readonly string[]): MutatedCase<T>[] {
+  const shapes = new Set<string>();
+  const firstOfShape = ({ path }: TreeNode): boolean => {
+    if (oncePerShape === undefined) return true;
+    const shape = generalizePath(path, oncePerShape);
+    if (shapes.has(shape)) return false;
+    shapes.add(shape);
+    return true;
+  };
   return bases.flatMap((base, baseIndex) =>
-    nodesOf(base).flatMap(({ path, value }, nodeIndex): Mutation[] => {
+    nodesOf(base).filter(firstOfShape).flatMap(({ path, value }, nodeIndex): Mutation[] => {
       const kind = kindOf(value);
       const others = (Object.keys(WRONG_VALUES) as (keyof typeof WRONG_VALUES)[]).filter((k) => k !== kind);
       const ms: Mutation[] = Array.from({ length: Math.min(wrongTypesPerNode, others.length) }, (_, i) => others[(nodeIndex + i) % others.length]).map(

@@ -17,10 +17,10 @@
  * Findings are collected over all cases and asserted per contract, each distinct one with a one-mutation
  * reproduction where there is one, so one bug does not hide the others. FUZZ_STATS=1 prints counts and timings.
  *
- * Two sizes. `npm test` runs the default: every field swept with one wrong type each (the kinds take turns), 1,000
- * random cases, a few accepted configurations synthesized, no end-to-end run (config.test.ts runs main.ts on an
+ * Two sizes. `npm test` runs the default: every field swept with one wrong type each (the kinds take turns), a
+ * field that recurs (the same field in each environment or list entry) where it first occurs, 1,000 random cases, a few accepted configurations synthesized, no end-to-end run (config.test.ts runs main.ts on an
  * invalid configuration, with the same contract). DEEP_TESTS=1 (set by .ci/run) runs the deep fuzz: the same seed,
- * so the default's random cases come first, then many more; every wrong type on every field; many more
+ * so the default's random cases come first, then many more; every wrong type on every occurrence of every field; many more
  * synthesized configurations and valid variants; main.ts end to end on three generated configurations.
  */
 import { spawn } from 'node:child_process';
@@ -53,6 +53,7 @@ import {
   clone,
   describeMutations,
   generalizePath,
+  nodesOf,
   getAt,
   mutatedArb,
   prune,
@@ -80,6 +81,11 @@ const OUTDIR = mkdtempSync(join(tmpdir(), 'fuzz-'));
 afterAll(() => rmSync(OUTDIR, { recursive: true, force: true }));
 
 const ENV_KEYS = Object.keys(config.environments);
+/**
+ * By default a field that recurs (in every environment, in every list entry, in the props built from each
+ * environment) is swept once, where it first occurs; the deep run sweeps every occurrence.
+ */
+const SWEEP_SHAPES_ONCE = DEEP ? undefined : ENV_KEYS;
 /** Cases run (random ones: fast-check runs actually executed) and rejected, over every block. */
 const totals = { executed: 0, random: 0, rejected: 0 };
 /** FUZZ_STATS=1 prints what each block generated, rejected and accepted, and how long it took. */
@@ -329,6 +335,7 @@ describe('fuzzing the environment configuration', () => {
   const findings = new Findings();
   const stats = { executed: 0, strict: 0, rejected: 0, policyRejected: 0, accepted: 0, synthesized: 0 };
   let sweptCount = 0;
+  let sweptFields = new Set<string>();
   const synthesized = new Set<string>();
   const repro = (ms: readonly Mutation[], detail: string): string => `config with ${describeMutations(ms)}\n${detail}`;
 
@@ -365,9 +372,10 @@ describe('fuzzing the environment configuration', () => {
       { seed: SEED, numRuns: CONFIG_RUNS },
     );
     // Then every field, every kind of damage, one at a time.
-    const swept = sweep([config], SWEEP_WRONG_TYPES);
+    const swept = sweep([config], SWEEP_WRONG_TYPES, SWEEP_SHAPES_ONCE);
     swept.forEach(check);
     sweptCount = swept.length;
+    sweptFields = new Set(swept.flatMap((c) => c.mutations.map((m) => generalizePath(m.path, ENV_KEYS))));
     logStats('config', stats, started);
     totals.random += stats.executed - sweptCount;
     totals.executed += stats.executed;
@@ -376,7 +384,9 @@ describe('fuzzing the environment configuration', () => {
 
   test(`${CONFIG_RUNS} random mutated configurations and a sweep of every field were checked, most of them malformed`, () => {
     expect(stats.executed).toBe(CONFIG_RUNS + sweptCount);
-    expect(sweptCount).toBeGreaterThan(1000);
+    // The sweep reached every field: each one of the configuration, as generalizePath names it, was damaged.
+    const fields = (c: unknown) => new Set(nodesOf(c).map(({ path }) => generalizePath(path, ENV_KEYS)));
+    expect(sweptFields).toEqual(fields(config));
     expect(stats.strict).toBeGreaterThan(stats.executed * 0.6);
     expect(stats.synthesized).toBeGreaterThan(5);
   });
@@ -691,7 +701,7 @@ describe.each(CONSTRUCTS.map((s) => [s.name, s] as const))('fuzzing %s props', (
       }),
       { seed: SEED, numRuns: CONSTRUCT_RUNS },
     );
-    const swept = sweep(bases, SWEEP_WRONG_TYPES);
+    const swept = sweep(bases, SWEEP_WRONG_TYPES, SWEEP_SHAPES_ONCE);
     swept.forEach(check);
     sweptCount = swept.length;
     logStats(name, stats, started);

@@ -25,8 +25,8 @@ interface Finding { file: string; document: number; apiVersion: string; kind: st
 interface Report { findings: Finding[]; validated: Array<{ kind: string; name: string }>; uncovered: Array<{ kind: string }>; skipped: Array<{ kind: string }>; substitutions: number }
 
 /**
- * Every case's input, validated by crds.py in one Python process (its startup and the parse of the Flux CRDs are
- * most of a run): a driver calls crds.py's own main(['crds.py', 'validate', '--crds', DIR, FILE]) once per case, as
+ * Every case's input, validated by crds.py in one Python process (its startup and loading the CRDs are most of a
+ * run): a driver calls crds.py's own main(['crds.py', 'validate', '--crds', DIR, FILE]) once per case, as
  * the command line does, capturing its stdout and exit code. Each DIR's CRDs are parsed once and validate() gets a
  * fresh copy of them, as a process of its own would. test/image-admission.test.ts runs crds.py as a process.
  */
@@ -216,5 +216,40 @@ describe('the openAPIV3Schema to JSON Schema conversion', () => {
       '4 metadata.namespace: Widget is cluster-scoped: it has no namespace',
       '4 spec.port: required field is missing',
     ]);
+  });
+});
+
+describe('the parsed CRDs are kept beside them (DIR/.crds.json)', () => {
+  /** load_crds on `crds`, in a Python process of its own: the kinds it found, and whether it read the YAML. */
+  const load = (crds: string) => {
+    const script = 'import json, sys\nsys.path.insert(0, sys.argv[1])\nimport crds\nparsed = crds.load_crds(sys.argv[2])[0]\nprint(json.dumps({"kinds": sorted(k for (_, _, k) in parsed), "yaml": "yaml" in sys.modules}))';
+    const run = spawnSync(PYTHON, ['-c', script, join(ROOT, 'scripts/tools'), crds], { encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(run.stderr);
+    return JSON.parse(run.stdout) as { kinds: string[]; yaml: boolean };
+  };
+  const definition = (kind: string) => `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: { name: ${kind.toLowerCase()}s.example.com }
+spec:
+  group: example.com
+  scope: Namespaced
+  names: { kind: ${kind}, plural: ${kind.toLowerCase()}s }
+  versions: [{ name: v1, served: true, storage: true, schema: { openAPIV3Schema: { type: object } } }]
+`;
+
+  withPython('used while the YAML files are unchanged, parsed again when one changes, is added or is removed', () => {
+    const crds = join(dir, 'cached-crds');
+    mkdirSync(crds, { recursive: true });
+    writeFileSync(join(crds, 'a.yaml'), definition('Apple'));
+    expect(load(crds)).toEqual({ kinds: ['Apple'], yaml: true });
+    expect(existsSync(join(crds, '.crds.json'))).toBe(true);
+    expect(load(crds)).toEqual({ kinds: ['Apple'], yaml: false });
+    writeFileSync(join(crds, 'a.yaml'), definition('Avocado'));
+    expect(load(crds)).toEqual({ kinds: ['Avocado'], yaml: true });
+    writeFileSync(join(crds, 'b.yml'), definition('Banana'));
+    expect(load(crds)).toEqual({ kinds: ['Avocado', 'Banana'], yaml: true });
+    rmSync(join(crds, 'a.yaml'));
+    expect(load(crds)).toEqual({ kinds: ['Banana'], yaml: true });
+    expect(load(crds)).toEqual({ kinds: ['Banana'], yaml: false });
   });
 });

@@ -355,16 +355,15 @@ describe('plan-diff: output and usage', () => {
     expect((await runCli(['--help'])).stdout).toContain('Usage: npm run plan-diff');
   });
 
-  test('the real CLI process exits 2 when blocked and 1 on usage errors', () => {
-    // The process's exit code is what is tested, not the TypeScript loader: the project's own (cdktf.json's) is the
-    // cheapest to start.
+  test('the real CLI process exits with the code main returns: 2 when blocked', () => {
+    // main catches every error and returns its code (the usage errors above, in-process); the process sets it as its
+    // exit code, which one run proves. The process's exit code is what is tested, not the TypeScript loader: the
+    // project's own (cdktf.json's) is the cheapest to start.
     const cli = ['--require', './scripts/app-loader.cjs', path.join('tools', 'plan-diff', 'cli.ts')];
     const blocked = spawnSync(process.execPath, [...cli, ...caseArgs('replace-attribute'), '--fail-on', 'replace', '--protected', 'platform-prod'], { cwd: ROOT, encoding: 'utf8' });
+    expect(blocked.stderr).toBe('');
     expect(blocked.status).toBe(EXIT_GATE_BLOCKED);
     expect(blocked.stdout).toContain('[forces replacement]');
-    const usage = spawnSync(process.execPath, [...cli, '--base-dir'], { cwd: ROOT, encoding: 'utf8' });
-    expect(usage.status).toBe(EXIT_ERROR);
-    expect(usage.stderr.trim().split('\n')).toHaveLength(2);
   });
 });
 

@@ -220,13 +220,6 @@ describe('the openAPIV3Schema to JSON Schema conversion', () => {
 });
 
 describe('the parsed CRDs are kept beside them (DIR/.crds.json)', () => {
-  /** load_crds on `crds`, in a Python process of its own: the kinds it found, and whether it read the YAML. */
-  const load = (crds: string) => {
-    const script = 'import json, sys\nsys.path.insert(0, sys.argv[1])\nimport crds\nparsed = crds.load_crds(sys.argv[2])[0]\nprint(json.dumps({"kinds": sorted(k for (_, _, k) in parsed), "yaml": "yaml" in sys.modules}))';
-    const run = spawnSync(PYTHON, ['-c', script, join(ROOT, 'scripts/tools'), crds], { encoding: 'utf8' });
-    if (run.status !== 0) throw new Error(run.stderr);
-    return JSON.parse(run.stdout) as { kinds: string[]; yaml: boolean };
-  };
   const definition = (kind: string) => `apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata: { name: ${kind.toLowerCase()}s.example.com }
@@ -236,20 +229,51 @@ spec:
   names: { kind: ${kind}, plural: ${kind.toLowerCase()}s }
   versions: [{ name: v1, served: true, storage: true, schema: { openAPIV3Schema: { type: object } } }]
 `;
+  /**
+   * One Python process runs the steps: each writes or removes a file (or does nothing), then calls load_crds, and
+   * records the kinds it found and whether it parsed YAML (crds.py imports PyYAML only to parse; the module is
+   * dropped again after each step).
+   */
+  const STEPS = `
+import json, os, sys
+sys.path.insert(0, sys.argv[1])
+import crds
+directory, steps = sys.argv[2], json.loads(sys.stdin.read())
+results = []
+for name, text in steps:
+    if name:
+        path = os.path.join(directory, name)
+        if text is None:
+            os.remove(path)
+        else:
+            with open(path, 'w', encoding='utf-8') as f:
+                f.write(text)
+    sys.modules.pop('yaml', None)
+    parsed = crds.load_crds(directory)[0]
+    results.append({'kinds': sorted(k for (_, _, k) in parsed), 'yaml': 'yaml' in sys.modules, 'cache': os.path.exists(os.path.join(directory, '.crds.json'))})
+print(json.dumps(results))
+`;
 
   withPython('used while the YAML files are unchanged, parsed again when one changes, is added or is removed', () => {
     const crds = join(dir, 'cached-crds');
     mkdirSync(crds, { recursive: true });
-    writeFileSync(join(crds, 'a.yaml'), definition('Apple'));
-    expect(load(crds)).toEqual({ kinds: ['Apple'], yaml: true });
-    expect(existsSync(join(crds, '.crds.json'))).toBe(true);
-    expect(load(crds)).toEqual({ kinds: ['Apple'], yaml: false });
-    writeFileSync(join(crds, 'a.yaml'), definition('Avocado'));
-    expect(load(crds)).toEqual({ kinds: ['Avocado'], yaml: true });
-    writeFileSync(join(crds, 'b.yml'), definition('Banana'));
-    expect(load(crds)).toEqual({ kinds: ['Avocado', 'Banana'], yaml: true });
-    rmSync(join(crds, 'a.yaml'));
-    expect(load(crds)).toEqual({ kinds: ['Banana'], yaml: true });
-    expect(load(crds)).toEqual({ kinds: ['Banana'], yaml: false });
+    const steps = [
+      ['a.yaml', definition('Apple')],
+      [null, null],
+      ['a.yaml', definition('Avocado')],
+      ['b.yml', definition('Banana')],
+      ['a.yaml', null],
+      [null, null],
+    ];
+    const run = spawnSync(PYTHON, ['-c', STEPS, join(ROOT, 'scripts/tools'), crds], { input: JSON.stringify(steps), encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual([
+      { kinds: ['Apple'], yaml: true, cache: true },
+      { kinds: ['Apple'], yaml: false, cache: true },
+      { kinds: ['Avocado'], yaml: true, cache: true },
+      { kinds: ['Avocado', 'Banana'], yaml: true, cache: true },
+      { kinds: ['Banana'], yaml: true, cache: true },
+      { kinds: ['Banana'], yaml: false, cache: true },
+    ]);
   });
 });

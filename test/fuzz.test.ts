@@ -68,9 +68,9 @@ const DEEP = process.env.DEEP_TESTS === '1';
 /** A random configuration costs ~3 ms to generate and check, a construct's props ~1 ms. */
 const CONFIG_RUNS = DEEP ? 3000 : 100;
 const CONSTRUCT_RUNS = DEEP ? 1000 : 150;
-const VALID_VARIANT_RUNS = DEEP ? 100 : 3;
+const VALID_VARIANT_RUNS = DEEP ? 100 : 2;
 /** Building, auditing and synthesizing every stack takes ~100 ms, so at most this many distinct accepted mutated configs go through it. */
-const MAX_CONFIG_SYNTHS = DEEP ? 200 : 6;
+const MAX_CONFIG_SYNTHS = DEEP ? 200 : 3;
 /** Wrong types the sweep gives each field (of the five other JSON kinds). */
 const SWEEP_WRONG_TYPES = DEEP ? Infinity : 1;
 /** The subject main.ts reports an invalid configuration under. */

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Testing, TerraformStack } from 'cdktf';
@@ -103,5 +103,31 @@ export function copyApp(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   for (const entry of ['main.ts', 'constructs', 'stacks', 'charts', 'package.json', 'cdktf.json', 'scripts/app-loader.cjs']) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  return dir;
+}
+
+/**
+ * The app main.ts builds from the tests' configuration (`fixture`) or the shipped one (`shipped`,
+ * stacks/environments.ts), synthesized as `cdktf synth` synthesizes it (App.synth into a directory: manifest.json and
+ * stacks/<name>/cdk.tf.json), once per jest run: the first test file to ask synthesizes it under the run's temporary
+ * directory, and the others read the same files. Read-only: a test that changes files works on a copy.
+ */
+export function synthesizedApp(which: 'fixture' | 'shipped'): string {
+  const dir = join(process.env.JEST_RUN_TMPDIR ?? tmpdir(), `synthesized-${which}`);
+  if (existsSync(join(dir, 'manifest.json'))) return dir;
+  // Loaded here, not at the top: a file that only reads the synthesized app does not load the stacks.
+  const { App } = require('cdktf') as typeof import('cdktf');
+  const { buildStacks } = require('../stacks/app') as typeof import('../stacks/app');
+  const cfg = which === 'fixture' ? fixtureConfig : (require('../stacks/environments') as typeof import('../stacks/environments')).config;
+  const building = mkdtempSync(`${dir}-`);
+  const app = new App({ outdir: building, stackTraces: false });
+  buildStacks(app, cfg);
+  app.synth();
+  try {
+    // Another worker may have finished first: its directory stays, this one goes.
+    renameSync(building, dir);
+  } catch {
+    rmSync(building, { recursive: true, force: true });
+  }
   return dir;
 }

@@ -13,7 +13,7 @@ import { mergeProtection, protectionFromModule } from '../tools/plan-diff/protec
 import { diffHelmValues, parseValuesList } from '../tools/plan-diff/helm-values';
 import { renderMarkdown, renderText, totalsLine } from '../tools/plan-diff/render';
 import { breakToken, valuePair, wrapLine } from '../tools/plan-diff/wrap';
-import { configCopy, copyApp, useConfig } from './helpers';
+import { configCopy, copyApp, synthesizedApp, useConfig } from './helpers';
 import { App } from 'cdktf';
 import { buildStacks } from '../stacks/app';
 import type { PlatformConfig } from '../stacks/environments';
@@ -749,13 +749,13 @@ describe('plan-diff on this project\'s synthesized stacks', () => {
       const changed = configCopy();
       const before = changed.environments.prod.cluster.dnsPrefix;
       changed.environments.prod.cluster.dnsPrefix = `${before}-2`;
-      synthApp(fixtureConfig, path.join(dir, 'base'));
+      const base = synthesizedApp('fixture');
       synthApp(changed as PlatformConfig, path.join(dir, 'head'));
       // The protection comes from the configuration in cwd, the tests' own in a copy of the app's sources.
       const copy = copyApp('plan-diff-config-');
       try {
         useConfig(copy, changed);
-        expectDnsPrefixReplace(await runCli(['--base-dir', path.join(dir, 'base'), '--head-dir', path.join(dir, 'head'), '--fail-on', 'replace,destroy'], { cwd: copy }), before);
+        expectDnsPrefixReplace(await runCli(['--base-dir', base, '--head-dir', path.join(dir, 'head'), '--fail-on', 'replace,destroy'], { cwd: copy }), before);
       } finally {
         fs.rmSync(copy, { recursive: true, force: true });
       }

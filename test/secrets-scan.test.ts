@@ -12,13 +12,11 @@
  *
  * The scanner is a pure function over synthesized JSON, and the last block proves it bites.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { App } from 'cdktf';
 import { parse as parseYaml } from 'yaml';
-import { buildStacks } from '../stacks/app';
 import { config } from '../stacks/environments';
+import { synthesizedApp } from './helpers';
 
 // ---------------------------------------------------------------------------------------------------------------
 // The scanner
@@ -197,10 +195,7 @@ describe('the synthesized stacks carry no credentials', () => {
   let filesScanned = 0;
 
   beforeAll(() => {
-    outdir = mkdtempSync(join(tmpdir(), 'secrets-scan-'));
-    const app = new App({ outdir, stackTraces: false });
-    buildStacks(app, config);
-    app.synth();
+    outdir = synthesizedApp('shipped');
     stackNames = readdirSync(join(outdir, 'stacks'));
     for (const file of listFiles(outdir)) {
       const name = relative(outdir, file);
@@ -211,7 +206,6 @@ describe('the synthesized stacks carry no credentials', () => {
       else text.split('\n').forEach((line, i) => findings.push(...scanText(stack, `${name}:${i + 1}`, line)));
     }
   });
-  afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
   test('every stack was synthesized and scanned, with its assets', () => {
     const pushed = (e: (typeof config.environments)[string]) => e.delivery === 'push' && e.applications.length > 0;

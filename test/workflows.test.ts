@@ -22,10 +22,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App } from 'cdktf';
 import { parse } from 'yaml';
 import { validateWorkflow } from '@action-validator/core';
-import { buildStacks } from '../stacks/app';
 import { parseCliArgs } from '../tools/plan-diff/cli';
 import { EnvironmentName, config } from '../stacks/environments';
 import {
@@ -49,6 +47,7 @@ import {
   trustFromSynth,
   triggers,
 } from './workflow-identities';
+import { synthesizedApp } from './helpers';
 
 const ROOT = path.join(__dirname, '..');
 const WORKFLOW_DIR = path.join(ROOT, '.github', 'workflows');
@@ -131,19 +130,12 @@ let trust: TrustedSubjectsByStack;
 let pending: Set<string>;
 
 beforeAll(() => {
-  outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'workflows-synth-'));
-  const app = new App({ outdir, stackTraces: false });
-  buildStacks(app, config);
-  app.synth();
+  outdir = synthesizedApp('shipped');
   const dir = path.join(outdir, 'stacks');
   stacks = Object.fromEntries(fs.readdirSync(dir).map((s) => [s, JSON.parse(fs.readFileSync(path.join(dir, s, 'cdk.tf.json'), 'utf8')) as StackJson]));
   trust = trustFromSynth(stacks);
   const published = new Set(Object.values(trust).flatMap((t) => t.published.map((p) => p.name)));
   pending = new Set(INFRA_SECRETS.filter((n) => !published.has(n)));
-});
-
-afterAll(() => {
-  if (outdir) fs.rmSync(outdir, { recursive: true, force: true });
 });
 
 test('the shipped config the workflows are written for: dev, staging, prod, one application each; GitOps only where gitops-publish.yml publishes', () => {

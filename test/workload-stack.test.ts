@@ -3,11 +3,9 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ajv from 'ajv';
-import { App } from 'cdktf';
 import { parse } from 'yaml';
-import { buildStacks } from '../stacks/app';
 import { EnvironmentName, config as shipped } from '../stacks/environments';
-import { TfJson, config, only, resources } from './helpers';
+import { TfJson, config, only, resources, synthesizedApp } from './helpers';
 
 const ROOT = join(__dirname, '..');
 const DIGEST = 'sha256:2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881';
@@ -18,17 +16,8 @@ const stack = (name: string): TfJson => read(outdir, name);
 
 beforeAll(() => {
   // The tests' own configuration for behaviour; the shipped one for the snapshots (the plans a pull request reviews).
-  outdir = mkdtempSync(join(tmpdir(), 'workload-'));
-  shippedOutdir = mkdtempSync(join(tmpdir(), 'workload-shipped-'));
-  for (const [dir, cfg] of [[outdir, config], [shippedOutdir, shipped]] as const) {
-    const app = new App({ outdir: dir });
-    buildStacks(app, cfg);
-    app.synth();
-  }
-});
-afterAll(() => {
-  rmSync(outdir, { recursive: true, force: true });
-  rmSync(shippedOutdir, { recursive: true, force: true });
+  outdir = synthesizedApp('fixture');
+  shippedOutdir = synthesizedApp('shipped');
 });
 
 /** The remote-state expression through which workload-<env> reads one of platform-<env>'s outputs. */

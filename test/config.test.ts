@@ -168,14 +168,15 @@ describe('closest: the "did you mean" suggestion', () => {
       fc.property(word, fc.array(word, { maxLength: 8 }), (w, candidates) => {
         expect(closest(w, candidates)).toBe(reference(w, candidates));
         // Near misses of real candidates: a swap, a deletion, a changed letter.
-        for (const c of candidates.filter((x) => x.length > 2)) {
+        for (const c of candidates.filter((x) => x.length > 2).slice(0, 2)) {
           for (const near of [c[1] + c[0] + c.slice(2), c.slice(1), `x${c.slice(1)}`]) expect(closest(near, candidates)).toBe(reference(near, candidates));
         }
       }),
-      { seed: 20261203, numRuns: 100 },
+      { seed: 20261203, numRuns: 60 },
     );
     const regions = [...AZURE_REGIONS];
-    for (const region of regions) {
+    // Swapped letters in every fourth region, against the whole list.
+    for (const region of regions.filter((_, i) => i % 4 === 0)) {
       const typo = region.slice(0, 3) + region[4] + region[3] + region.slice(5);
       expect(closest(typo, regions)).toBe(reference(typo, regions));
     }

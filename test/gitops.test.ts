@@ -15,7 +15,7 @@ import type { PlatformConfig } from '../stacks/environments';
 import { buildStacks } from '../stacks/app';
 import { clientIdVariable } from '../stacks/gitops';
 import { validateConfig } from '../stacks/validate-config';
-import { TfJson, config, configCopy, errorOf, only, resources, synthScope, synthStack } from './helpers';
+import { TfJson, config, configCopy, errorOf, only, resources, synthScope, synthStack, synthesizedApp } from './helpers';
 import { lines } from './problems';
 
 const CLUSTER = {
@@ -258,7 +258,9 @@ describe('plan-diff shows a move to GitOps', () => {
       const push = configCopy();
       push.environments.prod.delivery = 'push';
       delete (push.environments.prod as { gitops?: unknown }).gitops;
-      const diff = diffSynth(synthTo(push as PlatformConfig, 'base'), synthTo(config, 'head'));
+      // The tests' configuration runs prod on GitOps: its app, synthesized once for the run, is the head.
+      expect(config.environments.prod.delivery).toBe('gitops');
+      const diff = diffSynth(synthTo(push as PlatformConfig, 'base'), loadSynthOutput(synthesizedApp('fixture')));
       const workload = diff.stacks.find((s) => s.stack === `workload-prod-${config.environments.prod.applications[0].name}`);
       expect(workload?.status).toBe('removed');
       const platform = diff.stacks.find((s) => s.stack === 'platform-prod')!;

@@ -157,14 +157,26 @@ export interface JobRun {
   readonly call?: { readonly id: string; readonly job: WorkflowJob };
 }
 
-const contextRef = (context: string) => new RegExp(`\\$\\{\\{\\s*${context}\\.([\\w-]+)\\s*\\}\\}`, 'g');
+/** `${{ <context>.<key> }}` anywhere in a string (`any`), or as the whole string (`whole`); made once per context. */
+const contextRefs = new Map<string, { readonly any: RegExp; readonly whole: RegExp }>();
+function contextRef(context: string): { readonly any: RegExp; readonly whole: RegExp } {
+  let refs = contextRefs.get(context);
+  if (refs === undefined) {
+    const ref = `\\$\\{\\{\\s*${context}\\.([\\w-]+)\\s*\\}\\}`;
+    refs = { any: new RegExp(ref, 'g'), whole: new RegExp(`^${ref}$`) };
+    contextRefs.set(context, refs);
+  }
+  return refs;
+}
 
 /** `${{ <context>.<key> }}` replaced by `values[key]`: a whole-string reference keeps the value's type. */
 function substitute(value: unknown, values: Readonly<Record<string, unknown>>, context = 'matrix'): unknown {
   if (typeof value === 'string') {
-    const whole = new RegExp(`^\\$\\{\\{\\s*${context}\\.([\\w-]+)\\s*\\}\\}$`).exec(value);
+    if (!value.includes('${{')) return value;
+    const refs = contextRef(context);
+    const whole = refs.whole.exec(value);
     if (whole && whole[1] in values) return values[whole[1]];
-    return value.replace(contextRef(context), (all, key: string) => (key in values ? String(values[key]) : all));
+    return value.replace(refs.any, (all, key: string) => (key in values ? String(values[key]) : all));
   }
   if (Array.isArray(value)) return value.map((v) => substitute(v, values, context));
   if (typeof value === 'object' && value !== null) {

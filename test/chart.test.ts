@@ -607,12 +607,19 @@ describe('rendered by helm template', () => {
   });
 
   withHelm('Helm refuses a malformed digest through the schema, and the template guard refuses it without the schema', () => {
-    for (const digest of ['sha256:abc', `sha256:${DIGEST_HEX.toUpperCase()}`, DIGEST_HEX, `sha512:${DIGEST_HEX}`]) {
-      const run = helmTemplate({ ...values, image: { ...(values.image as JsonObject), digest } });
-      expect(run.status).not.toBe(0);
-      expect(run.stderr).toContain("image.digest: Does not match pattern '^sha256:[a-f0-9]{64}$'");
-      expect(run.stderr).not.toMatch(/image\.(repository|tag)/);
+    // The schema's pattern on each kind of malformed digest, in-process; Helm applying that schema, on one of them.
+    const malformed = ['sha256:abc', `sha256:${DIGEST_HEX.toUpperCase()}`, DIGEST_HEX, `sha512:${DIGEST_HEX}`];
+    for (const digest of malformed) {
+      // Merged over values.yaml, as Helm merges before it validates.
+      expect(validate(helmMerge(defaults, { ...values, image: { ...(values.image as JsonObject), digest } }))).toBe(false);
+      const errors = validate.errors?.map((e) => `${e.instancePath} ${e.message}`) ?? [];
+      expect(errors).toContain('/image/digest must match pattern "^sha256:[a-f0-9]{64}$"');
+      expect(errors.filter((e) => !e.startsWith('/image/digest '))).toEqual([]);
     }
+    const run = helmTemplate({ ...values, image: { ...(values.image as JsonObject), digest: malformed[1] } });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain("image.digest: Does not match pattern '^sha256:[a-f0-9]{64}$'");
+    expect(run.stderr).not.toMatch(/image\.(repository|tag)/);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chart-'));
     try {
       fs.writeFileSync(path.join(dir, 'values.yaml'), stringify({ ...values, image: { ...(values.image as JsonObject), digest: 'sha256:abc' } }));

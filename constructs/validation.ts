@@ -185,28 +185,36 @@ export class Problems {
 
 /**
  * Edit distance between two strings (insertions, deletions, substitutions, adjacent swaps), or `limit + 1` as soon
- * as it is certain to exceed `limit`: three rolling rows instead of a matrix, and a stop once a whole row is over.
+ * as it is certain to exceed `limit`: three rolling rows instead of a matrix (`rows`, reused between calls, holds
+ * them), and a stop once a whole row is over it.
  */
-function editDistance(a: string, b: string, limit: number): number {
+function editDistance(a: string, b: string, limit: number, rows: Int32Array): number {
   if (Math.abs(a.length - b.length) > limit) return limit + 1;
-  let before = new Array<number>(b.length + 1).fill(0);
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  let current = new Array<number>(b.length + 1).fill(0);
+  const width = b.length + 1;
+  // Row i - 2, row i - 1 and row i, by offset into `rows`; they rotate.
+  let before = 0;
+  let previous = width;
+  let current = 2 * width;
+  for (let j = 0; j < width; j++) rows[previous + j] = j;
   for (let i = 1; i <= a.length; i++) {
-    current[0] = i;
+    rows[current] = i;
     let rowMin = i;
     for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let d = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, before[j - 2] + 1);
-      current[j] = d;
+      const cost = a.charCodeAt(i - 1) === b.charCodeAt(j - 1) ? 0 : 1;
+      let d = Math.min(rows[previous + j] + 1, rows[current + j - 1] + 1, rows[previous + j - 1] + cost);
+      if (i > 1 && j > 1 && a.charCodeAt(i - 1) === b.charCodeAt(j - 2) && a.charCodeAt(i - 2) === b.charCodeAt(j - 1)) d = Math.min(d, rows[before + j - 2] + 1);
+      rows[current + j] = d;
       if (d < rowMin) rowMin = d;
     }
-    // Every later cell is at least the smallest of this row, and of the row before it (a swap reaches back two).
-    if (rowMin > limit && Math.min(...previous) > limit) return limit + 1;
-    [before, previous, current] = [previous, current, before];
+    // Every later cell is at least the smallest of this row, or of the row before plus one for a swap; and a row's
+    // smallest is at most one more than the row before's, so that one was at least the limit.
+    if (rowMin > limit) return limit + 1;
+    const free = before;
+    before = previous;
+    previous = current;
+    current = free;
   }
-  return previous[b.length];
+  return rows[previous + b.length];
 }
 
 /**
@@ -217,9 +225,11 @@ function editDistance(a: string, b: string, limit: number): number {
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
   const w = word.toLowerCase();
   const limit = Math.min(3, Math.max(1, Math.floor(w.length / 3)));
+  // Three rows long enough for any candidate the length check lets through.
+  const rows = new Int32Array(3 * (w.length + limit + 1));
   let best: { candidate: string; distance: number } | undefined;
   for (const candidate of candidates) {
-    const distance = editDistance(w, candidate.toLowerCase(), limit);
+    const distance = editDistance(w, candidate.toLowerCase(), limit, rows);
     if (distance <= limit && (best === undefined || distance < best.distance)) best = { candidate, distance };
   }
   if (best !== undefined) return best.candidate;

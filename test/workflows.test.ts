@@ -1390,10 +1390,12 @@ describe('workflow scripts, run against stubbed CLIs', () => {
     return { origin, work };
   };
   const imageFile = (env: string) => `deploy/${env}/apps/${appOf(env).name}/image.yaml`;
-  const recorded = (root: string, env: string) => {
-    const configMap = parse(fs.readFileSync(path.join(root, imageFile(env)), 'utf8')) as { data: Record<string, string> };
+  /** The image an image.yaml (its text) records. */
+  const recordedIn = (text: string) => {
+    const configMap = parse(text) as { data: Record<string, string> };
     return (parse(configMap.data['values.yaml']) as { image?: { tag: string; digest: string } }).image;
   };
+  const recorded = (root: string, env: string) => recordedIn(fs.readFileSync(path.join(root, imageFile(env)), 'utf8'));
   const setImage = (cwd: string, env: string, tag: string, digest: string) => {
     const r = spawnSync('node', ['scripts/gitops.mjs', 'set-image', '--env', env, '--app', appOf(env).name, '--tag', tag, '--digest', digest], { cwd, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(r.stderr);
@@ -1616,22 +1618,17 @@ describe('workflow scripts, run against stubbed CLIs', () => {
     expect(git(origin, 'branch', '--list', '--format=%(refname:short)').split('\n').sort()).toEqual([branch, 'main']);
     expect(git(origin, 'rev-parse', 'main')).toBe(main);
     expect(git(origin, 'show', '--name-only', '--format=%s', branch).split('\n').filter(Boolean)).toEqual([`prod: promote ${appOf('prod').name} ${SHA} from staging`, imageFile('prod')]);
-    const promoted = path.join(dir, 'promoted');
-    git(dir, 'clone', '--quiet', '--branch', branch, origin, promoted);
-    expect(recorded(promoted, 'prod')).toEqual({ tag: SHA, digest: DIGEST_A });
+    expect(recordedIn(git(origin, 'show', `${branch}:${imageFile('prod')}`))).toEqual({ tag: SHA, digest: DIGEST_A });
     const log = calls();
     expect(log.slice(0, 2)).toEqual(['gh auth setup-git', `gh pr list --head ${branch} --state open --json url --jq .[0].url // empty`]);
     expect(log[2]).toMatch(new RegExp(`^gh pr create --base main --head ${branch} --title prod: promote ai-app ${SHA} from staging --body Promotes the image staging runs to prod`));
     expect(fs.readFileSync(path.join(dir, 'summary.md'), 'utf8')).toContain(`Opened https://github.com/${repository}/pull/7`);
 
-    // Once prod records it, there is nothing to promote.
+    // Once the pull request is merged and prod records it, a run on main has nothing to promote.
     fs.rmSync(path.join(dir, 'calls.log'));
-    const prodRuns = path.join(dir, 'prod-runs');
-    git(dir, 'clone', '--quiet', origin, prodRuns);
-    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(prodRuns, 'node_modules'));
-    setImage(prodRuns, 'prod', SHA, DIGEST_A);
-    git(prodRuns, 'commit', '--quiet', '-am', 'prod runs it');
-    const none = runScript('gitops-promote.sh', { ...env, IMAGE_DIGEST: DIGEST_A }, prodRuns);
+    git(work, 'switch', '--quiet', 'main');
+    git(work, 'merge', '--quiet', '--ff-only', branch);
+    const none = runScript('gitops-promote.sh', { ...env, IMAGE_DIGEST: DIGEST_A }, work);
     expect(none.status).toBe(0);
     expect(none.stdout).toContain('::notice::prod already runs');
     expect(calls()).toEqual([]);

@@ -68,5 +68,8 @@ describe.each(Object.entries(config.environments))('environment %s', (name, env)
 test('an environment with no application gets no admission stack (there is nothing to guard)', () => {
   const c = configCopy();
   c.environments.dev.applications = [];
-  expect(Object.keys(synthAll(c as PlatformConfig))).not.toContain('platform-dev-admission');
+  // Which stacks there are is decided when they are built; nothing needs synthesizing.
+  const names = buildStacks(Testing.app(), c as PlatformConfig).map(({ stack }) => stack.node.id);
+  expect(names).toContain('platform-dev');
+  expect(names).not.toContain('platform-dev-admission');
 });

@@ -113,7 +113,10 @@ export function copyApp(prefix: string): string {
  * directory, and the others read the same files. Read-only: a test that changes files works on a copy.
  */
 export function synthesizedApp(which: 'fixture' | 'shipped'): string {
-  const dir = join(process.env.JEST_RUN_TMPDIR ?? tmpdir(), `synthesized-${which}`);
+  // Only a run's own directory, which the run removes, may hold it: elsewhere it would outlive the code it came from.
+  const runDir = process.env.JEST_RUN_TMPDIR;
+  if (runDir === undefined) throw new Error("synthesizedApp needs the run's temporary directory, which jest's global setup makes (test/temp-dir.cjs)");
+  const dir = join(runDir, `synthesized-${which}`);
   if (existsSync(join(dir, 'manifest.json'))) return dir;
   // Loaded here, not at the top: a file that only reads the synthesized app does not load the stacks.
   const { App } = require('cdktf') as typeof import('cdktf');

@@ -250,11 +250,14 @@ export function checkAzure(config: PlatformConfig, machine: DoctorEnvironment): 
   });
 }
 
-/** `kubelogin` is on PATH: the helm provider of every workload-<env>-<app> stack gets its AKS token from it. */
+/**
+ * `kubelogin` is on PATH: the helm provider of every workload-<env>-<app> and platform-<env>-admission stack gets
+ * its AKS token from it.
+ */
 export function checkKubelogin(machine: DoctorEnvironment): Check {
   const result = machine.run('kubelogin', ['--version']);
   const how = 'install it (az aks install-cli, or https://azure.github.io/kubelogin/install.html)';
-  if (result.error === 'not-found') return fail(`kubelogin: not on PATH; the workload stacks' helm provider gets its AKS token with it (the cluster has no local accounts): ${how}`);
+  if (result.error === 'not-found') return fail(`kubelogin: not on PATH; the helm provider of the workload and admission stacks gets its AKS token with it (the cluster has no local accounts): ${how}`);
   if (result.error !== undefined) return fail(`kubelogin: ${commandFailure('kubelogin --version', result)}; ${how}`);
   const version = /v?\d+\.\d+\.\d+/.exec(`${result.stdout}\n${result.stderr}`)?.[0];
   return ok(`kubelogin ${version ?? 'on PATH'}`);

@@ -178,7 +178,7 @@ describe('the deploy machine, with stubbed commands', () => {
     ['a terraform too old for -json', { run: { 'terraform version -json': { status: 0, stdout: 'Terraform v0.12.31\n', stderr: '' } } }, /^FAIL  terraform: cannot read its version from terraform version -json \(Terraform v0\.12\.31\)/],
     ['no terraform', { run: { 'terraform version -json': notFound } }, /^FAIL  terraform: not on PATH/],
     ['a terraform that hangs', { run: { 'terraform version -json': { status: null, stdout: '', stderr: '', error: 'timeout' } } }, /^FAIL  terraform: terraform version -json did not answer within 30 s/],
-    ['no kubelogin', { run: { 'kubelogin --version': notFound } }, /^FAIL  kubelogin: not on PATH.*az aks install-cli/],
+    ['no kubelogin', { run: { 'kubelogin --version': notFound } }, /^FAIL  kubelogin: not on PATH; the helm provider of the workload and admission stacks .*az aks install-cli/],
     ['no GITHUB_TOKEN', { env: {} }, /^FAIL  GITHUB_TOKEN: not set; .*export GITHUB_TOKEN="\$\(gh auth token\)"/],
     ['only GH_TOKEN', { env: { GH_TOKEN: 'ghp_x', GITHUB_TOKEN: '' } }, /^FAIL  GITHUB_TOKEN: not set; .*export GITHUB_TOKEN="\$GH_TOKEN"/],
     ['no bootstrap state, and no state storage account', { stateFile: undefined }, new RegExp(`^FAIL  state-bootstrap: no ${BOOTSTRAP_STATE_FILE} at the repository root, and no state storage account ${config.state.storageAccountName} found .*; run it once, as an administrator: npm run deploy -- state-bootstrap`)],

@@ -8,6 +8,7 @@ import {
   BRANCH_NAME, BRANCH_NAME_ALLOWED, GUID, GUID_ALLOWED, NAMESPACE, NAMESPACE_ALLOWED, REPOSITORY, REPOSITORY_ALLOWED, WORKFLOW_PATH,
   WORKFLOW_PATH_ALLOWED,
 } from './names';
+import { DEFAULT_TIMEOUT_SECONDS } from './app-release';
 import { Problem, Problems, describe, throwIfInvalid } from './validation';
 
 /**
@@ -141,7 +142,7 @@ export class ImageAdmission extends Construct {
       atomic: true,
       cleanupOnFail: true,
       wait: true,
-      timeout: 600,
+      timeout: DEFAULT_TIMEOUT_SECONDS,
       values: [toYaml(kyvernoValues(props))],
     });
     const chart = new TerraformAsset(this, 'chart', { path: props.chartPath ?? defaultChartPath(), type: AssetType.DIRECTORY });
@@ -153,7 +154,7 @@ export class ImageAdmission extends Construct {
       atomic: true,
       cleanupOnFail: true,
       wait: true,
-      timeout: 300,
+      timeout: DEFAULT_TIMEOUT_SECONDS,
       values: [toYaml(this.values)],
       dependsOn: [this.engine],
     });

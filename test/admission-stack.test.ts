@@ -54,8 +54,8 @@ describe.each(Object.entries(config.environments))('environment %s', (name, env)
       const docs = parseAllDocuments(gitopsManifests(config).get(`deploy/${name}/platform/admission.yaml`)!).map((d) => d.toJS());
       const [repository, kyverno, policyRelease] = docs;
       expect(repository).toMatchObject({ kind: 'HelmRepository', spec: { url: engine.repository } });
-      expect(kyverno.spec).toMatchObject({ targetNamespace: engine.namespace, chart: { spec: { chart: engine.chart, version: engine.version } } });
-      expect(policyRelease.spec).toMatchObject({ targetNamespace: policy.namespace, dependsOn: [{ name: 'kyverno' }], chart: { spec: { chart: './charts/image-policy' } } });
+      expect(kyverno.spec).toMatchObject({ targetNamespace: engine.namespace, timeout: `${engine.timeout}s`, chart: { spec: { chart: engine.chart, version: engine.version } } });
+      expect(policyRelease.spec).toMatchObject({ targetNamespace: policy.namespace, timeout: `${policy.timeout}s`, dependsOn: [{ name: 'kyverno' }], chart: { spec: { chart: './charts/image-policy' } } });
       expect(policyRelease.spec.values).toEqual(parse((policy.values as string[])[0]));
       const kubelet = (values: { admissionController: { container: { extraEnvVars: { value: string }[] } } }) => values.admissionController.container.extraEnvVars[0].value;
       const withoutKubelet = (values: Record<string, unknown>) => JSON.parse(JSON.stringify(values).replace(/"value":"[^"]*"/, '"value":"<kubelet>"'));

@@ -92,7 +92,7 @@ describe('ImageAdmission construct', () => {
     expect(policy.chart).toMatch(/^assets\/admission_chart_[0-9A-F]+\/[0-9A-F]+$/);
     const engineId = Object.entries(all).find(([, r]) => r === engine)![0];
     expect(policy.depends_on).toEqual([`helm_release.${engineId}`]);
-    expect(policy).toMatchObject({ namespace: KYVERNO_NAMESPACE, atomic: true, wait: true });
+    expect(policy).toMatchObject({ namespace: KYVERNO_NAMESPACE, atomic: true, wait: true, timeout: 600 });
   });
 
   test('the policy values are imagePolicyValues(props), serialized as YAML', () => {

@@ -18,9 +18,10 @@
  * reproduction where there is one, so one bug does not hide the others. FUZZ_STATS=1 prints counts and timings.
  *
  * Two sizes. `npm test` runs the default: every field swept with one wrong type each (the kinds take turns), a
- * field that recurs (the same field in each environment or list entry) where it first occurs, 1,000 random cases, a few accepted configurations synthesized, no end-to-end run (config.test.ts runs main.ts on an
- * invalid configuration, with the same contract). DEEP_TESTS=1 (set by .ci/run) runs the deep fuzz: the same seed,
- * so the default's random cases come first, then many more; every wrong type on every occurrence of every field; many more
+ * field that recurs (the same field in each environment or list entry) where it first occurs; 1,000 random cases;
+ * a few accepted configurations synthesized; no end-to-end run (config.test.ts runs main.ts on an invalid
+ * configuration, with the same contract). DEEP_TESTS=1 (set by .ci/run) runs the deep fuzz: the same seed, so the
+ * default's random cases come first, then many more; every wrong type on every occurrence of every field; many more
  * synthesized configurations and valid variants; main.ts end to end on three generated configurations.
  */
 import { spawn } from 'node:child_process';
@@ -53,9 +54,9 @@ import {
   clone,
   describeMutations,
   generalizePath,
-  nodesOf,
   getAt,
   mutatedArb,
+  nodesOf,
   prune,
   setAt,
   sweep,

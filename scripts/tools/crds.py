@@ -91,7 +91,7 @@ def crd_files(directory):
     """Every *.yaml / *.yml below `directory`, sorted, with its size and modification time."""
     files = []
     for base, _, names in os.walk(directory):
-        for name in sorted(n for n in names if n.endswith(('.yaml', '.yml'))):
+        for name in (n for n in names if n.endswith(('.yaml', '.yml'))):
             path = os.path.join(base, name)
             info = os.stat(path)
             files.append([os.path.relpath(path, directory), info.st_size, info.st_mtime_ns])

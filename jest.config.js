@@ -20,8 +20,8 @@ module.exports = {
   maxWorkers: '100%',
   // Token creation stacks stay cheap; real errors keep jest's source-mapped traces (test/stack-traces.cjs).
   setupFiles: ['<rootDir>/test/stack-traces.cjs'],
-  // jest's runtime, with V8's code cache shared by the test files of a worker (test/code-cache.cjs).
-  runtime: '<rootDir>/test/code-cache.cjs',
+  // jest's runtime, with each module compiled once per worker, not once per test file (test/compiled-modules.cjs).
+  runtime: '<rootDir>/test/compiled-modules.cjs',
   // test/library.test.ts last: under `npm test` the package build it runs runs beside the tests (test/typecheck.cjs).
   testSequencer: '<rootDir>/test/sequencer.cjs',
   // One temporary directory per run, removed at the end (test/temp-dir.cjs).

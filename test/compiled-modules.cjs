@@ -1,0 +1,58 @@
+/**
+ * jest `runtime`: jest's own runtime (jest-runtime), with each module compiled once per worker instead of once per
+ * test file.
+ *
+ * jest gives every test file a fresh context and module registry, so each file compiled cdktf, the provider bindings
+ * (the AKS one alone is 1.5 MB of JavaScript), jest's own expect and the project's sources again: about 100 ms per
+ * file, even from V8's code cache. Here a module's code is compiled as a vm.Script, which V8 keeps independent of any
+ * context, and the same Script runs in each test file's context: the module still runs afresh there, with its own
+ * globals and exports, but nothing is parsed or compiled again, including the functions V8 compiled lazily on their
+ * first call in an earlier file. A module whose code changed (another transform) is compiled again.
+ *
+ * jest 30 compiles modules in its internal ModuleExecutor (runtime.executor), so its compile is wrapped there. What
+ * this does not cover (no context, Node's core modules, a syntax error) goes to jest's own compile, which reports a
+ * syntax error its way.
+ */
+const vm = require('node:vm');
+const { default: Runtime } = require('jest-runtime');
+
+/** By file name: the wrapped code, its Script, and the executor and context that last ran it. */
+const scripts = new Map();
+
+function compileOnce(executor, source, filename) {
+  const context = executor.environment.getVmContext();
+  if (context == null || executor.resolution.isCoreModule(filename)) return undefined;
+  // The module's code on the Script's second line, and lineOffset -1: stack traces keep the module's own lines.
+  const code = `(function (${executor.injectedModuleParameters.join(', ')}) {\n${source}\n})`;
+  let entry = scripts.get(filename);
+  if (entry === undefined || entry.code !== code) {
+    const fresh = { code, script: undefined, executor, context };
+    try {
+      fresh.script = new vm.Script(code, {
+        filename,
+        lineOffset: -1,
+        // import() from the module, for the test file running now: test files run one after another in a worker.
+        importModuleDynamically: (specifier, _script, attributes, phase) => fresh.executor.dynamicImport(specifier, filename, fresh.context, attributes, phase),
+      });
+    } catch {
+      return undefined;
+    }
+    entry = fresh;
+    scripts.set(filename, entry);
+  }
+  entry.executor = executor;
+  entry.context = context;
+  return entry.script.runInContext(context);
+}
+
+class CompiledModulesRuntime extends Runtime {
+  constructor(...args) {
+    super(...args);
+    const executor = this.executor;
+    const jestCompile = executor.compile;
+    if (typeof jestCompile !== 'function') throw new Error('test/compiled-modules.cjs: jest-runtime no longer compiles in runtime.executor; update it');
+    executor.compile = (source, filename) => compileOnce(executor, source, filename) ?? jestCompile.call(executor, source, filename);
+  }
+}
+
+module.exports = { __esModule: true, default: CompiledModulesRuntime };

@@ -22,7 +22,7 @@ module.exports = {
   setupFiles: ['<rootDir>/test/stack-traces.cjs'],
   // jest's runtime, with each module compiled once per worker, not once per test file (test/compiled-modules.cjs).
   runtime: '<rootDir>/test/compiled-modules.cjs',
-  // test/library.test.ts last: under `npm test` the package build it runs runs beside the tests (test/typecheck.cjs).
+  // test/library.test.ts halfway: under `npm test` the package build it runs runs beside the tests (test/typecheck.cjs).
   testSequencer: '<rootDir>/test/sequencer.cjs',
   // One temporary directory per run, removed at the end (test/temp-dir.cjs).
   globalSetup: '<rootDir>/test/global-setup.cjs',

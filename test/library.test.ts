@@ -29,7 +29,7 @@ console.log(JSON.stringify({ refused, json: require('node:fs').readFileSync(proc
 /**
  * The package build (`npm run build`: tsc -p tsconfig.build.json, into dist/): under `npm test`, test/typecheck.cjs
  * runs it beside the type check in one TypeScript process and names its result file in JEST_LIBRARY_BUILD (jest
- * runs this file last, test/sequencer.cjs, so the build is done by then); otherwise tsc runs here.
+ * runs this file halfway, test/sequencer.cjs, so the build is usually done by then); otherwise tsc runs here.
  */
 async function build(): Promise<{ status: number | null; output: string }> {
   const shared = process.env.JEST_LIBRARY_BUILD;

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Testing, TerraformStack } from 'cdktf';
@@ -98,11 +98,16 @@ export const APP_ARGS: readonly string[] = (() => {
 /**
  * A temporary copy of what `main.ts` needs to synthesize (sources, chart, package.json, cdktf.json and the app's
  * loader) with this project's node_modules linked in, for tests that run the app as a user would, on an edited copy.
+ *
+ * What tests edit is copied: main.ts, cdktf.json and stacks/environments.ts (useConfig). The other sources, the
+ * chart and node_modules are links to this project's. Node loads a linked module under its real path, so tsx's
+ * transform cache, which is keyed by path, already holds them: only the copied files are compiled again.
  */
 export function copyApp(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  for (const entry of ['main.ts', 'constructs', 'stacks', 'charts', 'package.json', 'cdktf.json', 'scripts/app-loader.cjs']) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  for (const entry of ['main.ts', 'package.json', 'cdktf.json', 'scripts/app-loader.cjs', 'stacks/environments.ts']) cpSync(join(ROOT, entry), join(dir, entry));
+  for (const entry of ['constructs', 'charts', 'node_modules']) symlinkSync(join(ROOT, entry), join(dir, entry), 'dir');
+  for (const entry of readdirSync(join(ROOT, 'stacks'))) if (entry !== 'environments.ts') symlinkSync(join(ROOT, 'stacks', entry), join(dir, 'stacks', entry));
   return dir;
 }
 

@@ -9,10 +9,11 @@ import type { PlatformConfig } from '../stacks/environments';
 import { buildStacks } from '../stacks/app';
 import { AKS_AAD_SERVER_ID } from '../stacks/plumbing';
 import { gitopsManifests } from '../stacks/gitops-manifests';
-import { TfJson, config, configCopy, resources, synthStack } from './helpers';
+import { TfJson, config, configCopy, resources, synthStack, synthesizedStacks } from './helpers';
 
 const synthAll = (c: PlatformConfig): Record<string, TfJson> => Object.fromEntries(buildStacks(Testing.app(), c).map(({ stack }) => [stack.node.id, synthStack(stack)]));
-const stacks = synthAll(config);
+// The tests' configuration as the app synthesizes it, once per run (synthesizedStacks).
+const stacks = synthesizedStacks('fixture');
 const releases = (tf: TfJson) => Object.values(resources(tf, 'helm_release'));
 const signer = `https://github.com/${config.repository}/${config.supplyChain.workflow}@refs/heads/${config.supplyChain.branch}`;
 
@@ -37,8 +38,13 @@ describe.each(Object.entries(config.environments))('environment %s', (name, env)
 
     test('Kyverno reads signatures as the kubelet identity, from platform-<env>\'s outputs', () => {
       const engine = parse((releases(stack)[0].values as string[])[0]);
-      // A reference to platform-<env>'s cluster (a remote-state read once the whole app is synthesized).
-      expect(engine.admissionController.container.extraEnvVars).toEqual([{ name: 'AZURE_CLIENT_ID', value: expect.stringContaining('azurerm_kubernetes_cluster.cluster_resource_9691C40B.kubelet_identity[0].client_id') }]);
+      // A remote-state read of an output platform-<env> exports: its cluster's kubelet identity.
+      const [env] = engine.admissionController.container.extraEnvVars as Array<{ name: string; value: string }>;
+      expect(engine.admissionController.container.extraEnvVars).toEqual([{ name: 'AZURE_CLIENT_ID', value: expect.any(String) }]);
+      const read = new RegExp(`^\\$\\{data\\.terraform_remote_state\\.cross-stack-reference-input-platform-${name}\\.outputs\\.([\\w-]+)\\}$`).exec(env.value);
+      expect(read).not.toBeNull();
+      const [cluster] = Object.keys(resources(stacks[`platform-${name}`], 'azurerm_kubernetes_cluster'));
+      expect(stacks[`platform-${name}`].output?.[read![1]]).toMatchObject({ value: `\${azurerm_kubernetes_cluster.${cluster}.kubelet_identity[0].client_id}`, sensitive: true });
       const helm = (stack.provider as Record<string, Array<{ kubernetes: { exec: { args: string[] } } }>>).helm[0];
       expect(helm.kubernetes.exec.args).toEqual(['get-token', '--login', 'azurecli', '--server-id', AKS_AAD_SERVER_ID]);
       expect((stack.terraform as { backend: { azurerm: { key: string } } }).backend.azurerm.key).toBe(`platform-${name}-admission.tfstate`);

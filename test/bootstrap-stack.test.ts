@@ -5,9 +5,8 @@ import {
 import { PlatformConfig, config as shipped } from '../stacks/environments';
 import { PLATFORM_ASSIGNED_ROLES } from '../stacks/props';
 import { PlatformStack } from '../stacks/platform-stack';
-import { buildStacks } from '../stacks/app';
 import { BUILT_IN_ROLE_IDS, STATE_READ_DATA_ACTIONS, STATE_WRITE_DATA_ACTIONS, stateBlobCondition } from '../constructs/role-conditions';
-import { TfJson, config, configCopy, only, ref, resources, synthStack } from './helpers';
+import { TfJson, config, configCopy, only, ref, resources, synthStack, synthesizedStacks } from './helpers';
 
 const tf = synthStack(new StateBootstrapStack(Testing.app(), 'state-bootstrap', config));
 const ENVIRONMENT_NAMES = Object.keys(config.environments);
@@ -324,7 +323,7 @@ test('an environment in another subscription gets its own aliased provider', () 
 describe('management locks', () => {
   // A CanNotDelete lock also blocks deleting role assignments at or under its scope (terraform-provider-azurerm#11770),
   // and every role-assignment argument forces a new assignment: such an assignment could never be changed or removed.
-  const stacks = Object.fromEntries(buildStacks(Testing.app(), config).map(({ stack }) => [stack.node.id, synthStack(stack)]));
+  const stacks = synthesizedStacks('fixture');
 
   /** What each lock covers in the stack that declares it: Terraform references and, where knowable, literal resource IDs. */
   const locked = Object.values(stacks).flatMap((stack) => Object.values(resources(stack, 'azurerm_management_lock')).map((lock) => {

@@ -272,9 +272,23 @@ export function jobRuns(workflow: Workflow, problems: string[] = [], library: re
   );
 }
 
-/** Every run that can start on its own: the runs of every workflow but the call-only ones, calls expanded. */
+/** allJobRuns's result and problems per workflows list: the checks expand the same list many times. */
+const runsOf = new WeakMap<readonly Workflow[], { readonly runs: ReadonlyArray<{ workflow: Workflow; run: JobRun }>; readonly problems: readonly string[] }>();
+
+/**
+ * Every run that can start on its own: the runs of every workflow but the call-only ones, calls expanded. Expanded
+ * once per list: the workflows and their documents are not changed after they are parsed.
+ */
 export function allJobRuns(workflows: readonly Workflow[], problems: string[] = []): Array<{ workflow: Workflow; run: JobRun }> {
-  return workflows.filter((w) => !isCallOnly(w.doc)).flatMap((w) => jobRuns(w, problems, workflows).map((run) => ({ workflow: w, run })));
+  let expanded = runsOf.get(workflows);
+  if (expanded === undefined) {
+    const found: string[] = [];
+    const runs = workflows.filter((w) => !isCallOnly(w.doc)).flatMap((w) => jobRuns(w, found, workflows).map((run) => ({ workflow: w, run })));
+    expanded = { runs, problems: found };
+    runsOf.set(workflows, expanded);
+  }
+  problems.push(...expanded.problems);
+  return [...expanded.runs];
 }
 
 /** A called job's `secrets.NAME` resolves only when the caller inherits its secrets or maps NAME explicitly. */
@@ -331,9 +345,16 @@ interface Located extends Publication {
   readonly stack: string;
 }
 
+/** Every publication of every stack, per trust: looked up once per sign-in and reference checked. */
+const publicationsOf = new WeakMap<TrustedSubjectsByStack, readonly Located[]>();
+
 /** The publications a job sees for `kind`/`name`: environment-level ones win over repository-level ones. */
 export function visiblePublications(trust: TrustedSubjectsByStack, kind: Publication['kind'], name: string, environment: string | undefined): Located[] {
-  const all = Object.entries(trust).flatMap(([stack, t]) => t.published.map((p) => ({ ...p, stack })));
+  let all = publicationsOf.get(trust);
+  if (all === undefined) {
+    all = Object.entries(trust).flatMap(([stack, t]) => t.published.map((p) => ({ ...p, stack })));
+    publicationsOf.set(trust, all);
+  }
   const same = all.filter((p) => p.kind === kind && p.name === name.toUpperCase());
   const envLevel = environment === undefined ? [] : same.filter((p) => p.environment === environment);
   return envLevel.length > 0 ? envLevel : same.filter((p) => p.environment === undefined);

@@ -72,6 +72,8 @@ const CONSTRUCT_RUNS = DEEP ? 1000 : 150;
 const VALID_VARIANT_RUNS = DEEP ? 100 : 2;
 /** Building, auditing and synthesizing every stack takes ~100 ms, so at most this many distinct accepted mutated configs go through it. */
 const MAX_CONFIG_SYNTHS = DEEP ? 200 : 3;
+/** Every case's props are constructed; of those a construct accepts, this many distinct ones are also synthesized. */
+const MAX_PROPS_SYNTHS = DEEP ? Infinity : 10;
 /** Wrong types the sweep gives each field (of the five other JSON kinds). */
 const SWEEP_WRONG_TYPES = DEEP ? Infinity : 1;
 /** The subject main.ts reports an invalid configuration under. */
@@ -619,8 +621,8 @@ const PROPS = {
   crash: 'accepted props construct and synthesize',
 } as const;
 
-/** Validates `input` with the pure validator, then constructs it in a fresh stack and synthesizes what was accepted. */
-function observeProps(s: ConstructSpec<unknown>, base: unknown, input: unknown, strict: boolean, paths: readonly Path[]): Outcome {
+/** Validates `input` with the pure validator, then constructs it in a fresh stack and, with `synth`, synthesizes what was accepted. */
+function observeProps(s: ConstructSpec<unknown>, base: unknown, input: unknown, strict: boolean, paths: readonly Path[], synth = true): Outcome {
   let problems: unknown;
   try {
     problems = s.validate(input);
@@ -666,6 +668,7 @@ function observeProps(s: ConstructSpec<unknown>, base: unknown, input: unknown, 
     observations.push(isValidationError(error) ? observation(PROPS.constructorRejects, error.message, errorHead(error)) : observation(PROPS.crash, errorHead(error), crashKey(error)));
     return { verdict: 'crashed', observations };
   }
+  if (!synth) return { verdict: 'accepted', observations };
   try {
     JSON.parse(Testing.synth(stack));
   } catch (e) {
@@ -677,7 +680,8 @@ function observeProps(s: ConstructSpec<unknown>, base: unknown, input: unknown, 
 
 describe.each(CONSTRUCTS.map((s) => [s.name, s] as const))('fuzzing %s props', (name, s) => {
   const findings = new Findings();
-  const stats = { executed: 0, strict: 0, rejected: 0, accepted: 0, crashed: 0 };
+  const stats = { executed: 0, strict: 0, rejected: 0, accepted: 0, crashed: 0, synthesized: 0 };
+  const synthesized = new Set<string>();
   const bases = s.bases.map((b) => prune(b));
   let current: MutatedCase<unknown>;
   const repro = (ms: readonly Mutation[], detail: string) =>
@@ -688,9 +692,21 @@ describe.each(CONSTRUCTS.map((s) => [s.name, s] as const))('fuzzing %s props', (
     current = c;
     stats.executed++;
     if (c.strict) stats.strict++;
-    const outcome = observeProps(s, c.base, c.input, c.strict, c.mutations.map((m) => m.path));
+    const paths = c.mutations.map((m) => m.path);
+    let outcome = observeProps(s, c.base, c.input, c.strict, paths, false);
+    // Accepted props are synthesized too, up to MAX_PROPS_SYNTHS distinct ones.
+    let synth = false;
+    if (outcome.verdict === 'accepted' && synthesized.size < MAX_PROPS_SYNTHS) {
+      const key = jsLiteral(c.input);
+      synth = !synthesized.has(key);
+      if (synth) {
+        synthesized.add(key);
+        stats.synthesized++;
+        outcome = observeProps(s, c.base, c.input, c.strict, paths, true);
+      }
+    }
     stats[outcome.verdict]++;
-    record(findings, c, outcome, (input, strict, paths) => observeProps(s, c.base, input, strict, paths), repro);
+    record(findings, c, outcome, (input, strict, p) => observeProps(s, c.base, input, strict, p, synth), repro);
   }
 
   beforeAll(() => {
@@ -714,6 +730,8 @@ describe.each(CONSTRUCTS.map((s) => [s.name, s] as const))('fuzzing %s props', (
   test(`${CONSTRUCT_RUNS} random mutated props and a sweep of every prop were checked; the unmutated props are valid`, () => {
     expect(stats.executed).toBe(CONSTRUCT_RUNS + sweptCount);
     expect(stats.strict).toBeGreaterThan(stats.executed * 0.5);
+    // Accepted props were synthesized: all of them in the deep run, the first distinct ones by default.
+    expect(stats.synthesized).toBeGreaterThanOrEqual(Math.min(MAX_PROPS_SYNTHS, 5));
     for (const b of bases) expect(s.validate(b)).toEqual([]);
   });
   test('the validator never throws', () => findings.expectNone(PROPS.throws));

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Testing } from 'cdktf';
+import { App } from 'cdktf';
 import { diffSynth } from '../tools/plan-diff/diff';
 import { loadSynthOutput } from '../tools/plan-diff/load';
 import { renderText } from '../tools/plan-diff/render';
@@ -15,7 +15,7 @@ import type { PlatformConfig } from '../stacks/environments';
 import { buildStacks } from '../stacks/app';
 import { clientIdVariable } from '../stacks/gitops';
 import { validateConfig } from '../stacks/validate-config';
-import { TfJson, config, configCopy, errorOf, only, resources, synthScope, synthStack, synthesizedApp } from './helpers';
+import { TfJson, appStacks, config, configCopy, errorOf, only, resources, synthScope, synthesizedApp, synthesizedStacks } from './helpers';
 import { lines } from './problems';
 
 const CLUSTER = {
@@ -184,22 +184,47 @@ describe('delivery in the configuration', () => {
   });
 });
 
+/**
+ * The tests' configuration with prod moved to push delivery, as the app synthesizes it (App.synth, once for this
+ * file, removed after it): the base of a move to GitOps, whose head is the tests' own configuration.
+ */
+const pushConfig = (() => {
+  const c = configCopy();
+  c.environments.prod.delivery = 'push';
+  delete (c.environments.prod as { gitops?: unknown }).gitops;
+  return c as PlatformConfig;
+})();
+let pushOutdir: string | undefined;
+const pushApp = (): string => {
+  if (pushOutdir === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'gitops-push-'));
+    const app = new App({ outdir: dir, stackTraces: false });
+    buildStacks(app, pushConfig);
+    app.synth();
+    pushOutdir = dir;
+  }
+  return pushOutdir;
+};
+afterAll(() => pushOutdir && rmSync(pushOutdir, { recursive: true, force: true }));
+
 describe('moving an environment between push and GitOps', () => {
-  const synthAll = (c: PlatformConfig): Record<string, TfJson> => Object.fromEntries(buildStacks(Testing.app(), c).map(({ stack }) => [stack.node.id, synthStack(stack)]));
-  const push = configCopy();
-  push.environments.prod.delivery = 'push';
-  delete (push.environments.prod as { gitops?: unknown }).gitops;
-  const gitops = configCopy();
-  gitops.environments.prod.delivery = 'gitops';
-  gitops.environments.prod.gitops = { storageAccountName: 'stfxgitopsprd' };
-  const before = synthAll(push as PlatformConfig);
-  const after = synthAll(gitops as PlatformConfig);
+  // The tests' configuration runs prod on GitOps: its app, synthesized once for the run, is the GitOps side.
+  const push = pushConfig;
+  const gitops = config;
+  let before: Record<string, TfJson>;
+  let after: Record<string, TfJson>;
+  beforeAll(() => {
+    before = appStacks(pushApp());
+    after = synthesizedStacks('fixture');
+  });
   const app = push.environments.prod.applications[0];
   const workload = `workload-prod-${app.name}`;
 
-  test('both configurations are valid', () => {
-    expect(validateConfig(push as PlatformConfig)).toEqual([]);
-    expect(validateConfig(gitops as PlatformConfig)).toEqual([]);
+  test('both configurations are valid; prod is the only environment they deliver differently', () => {
+    expect(validateConfig(push)).toEqual([]);
+    expect(validateConfig(gitops)).toEqual([]);
+    expect(gitops.environments.prod).toMatchObject({ delivery: 'gitops', gitops: { storageAccountName: expect.any(String) } });
+    expect(Object.entries(push.environments).filter(([name, env]) => env.delivery !== gitops.environments[name as keyof typeof gitops.environments].delivery).map(([name]) => name)).toEqual(['prod']);
   });
 
   test('GitOps drops the workload stack and adds Flux to the platform stack; push is the reverse', () => {
@@ -247,31 +272,17 @@ describe('moving an environment between push and GitOps', () => {
 
 describe('plan-diff shows a move to GitOps', () => {
   test('the workload stack is removed, Flux is created, the deployer\'s cluster roles are destroyed', () => {
-    const out = mkdtempSync(join(tmpdir(), 'gitops-plan-'));
-    try {
-      const synthTo = (c: PlatformConfig, side: string) => {
-        const app = new App({ outdir: join(out, side), skipValidation: true });
-        buildStacks(app, c);
-        app.synth();
-        return loadSynthOutput(join(out, side));
-      };
-      const push = configCopy();
-      push.environments.prod.delivery = 'push';
-      delete (push.environments.prod as { gitops?: unknown }).gitops;
-      // The tests' configuration runs prod on GitOps: its app, synthesized once for the run, is the head.
-      expect(config.environments.prod.delivery).toBe('gitops');
-      const diff = diffSynth(synthTo(push as PlatformConfig, 'base'), loadSynthOutput(synthesizedApp('fixture')));
-      const workload = diff.stacks.find((s) => s.stack === `workload-prod-${config.environments.prod.applications[0].name}`);
-      expect(workload?.status).toBe('removed');
-      const platform = diff.stacks.find((s) => s.stack === 'platform-prod')!;
-      const actions = platform.changes.map((c) => `${c.action} ${c.address.split('.')[0]}`);
-      expect(actions).toEqual(expect.arrayContaining([
-        'create azurerm_kubernetes_cluster_extension', 'create azurerm_kubernetes_flux_configuration', 'create azurerm_storage_account', 'create azurerm_storage_container',
-        'destroy azurerm_role_assignment',
-      ]));
-      expect(renderText({ diff, baseLabel: 'push', headLabel: 'gitops' })).toContain('(stack removed');
-    } finally {
-      rmSync(out, { recursive: true, force: true });
-    }
+    // The tests' configuration runs prod on GitOps: its app, synthesized once for the run, is the head.
+    expect(config.environments.prod.delivery).toBe('gitops');
+    const diff = diffSynth(loadSynthOutput(pushApp()), loadSynthOutput(synthesizedApp('fixture')));
+    const workload = diff.stacks.find((s) => s.stack === `workload-prod-${config.environments.prod.applications[0].name}`);
+    expect(workload?.status).toBe('removed');
+    const platform = diff.stacks.find((s) => s.stack === 'platform-prod')!;
+    const actions = platform.changes.map((c) => `${c.action} ${c.address.split('.')[0]}`);
+    expect(actions).toEqual(expect.arrayContaining([
+      'create azurerm_kubernetes_cluster_extension', 'create azurerm_kubernetes_flux_configuration', 'create azurerm_storage_account', 'create azurerm_storage_container',
+      'destroy azurerm_role_assignment',
+    ]));
+    expect(renderText({ diff, baseLabel: 'push', headLabel: 'gitops' })).toContain('(stack removed');
   });
 });

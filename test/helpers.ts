@@ -141,15 +141,21 @@ export function synthesizedApp(which: 'fixture' | 'shipped'): string {
 }
 
 /**
- * Every stack of synthesizedApp(which) by name, as the app synthesizes it (with the outputs and remote state its
- * cross-stack references add), parsed, and without cdktf's "//" metadata, as synthStack gives a stack.
+ * Every stack of the app synthesized into `outdir` (App.synth: stacks/<name>/cdk.tf.json) by name, as the app
+ * synthesizes it (with the outputs and remote state its cross-stack references add), parsed, and without cdktf's
+ * "//" metadata, as synthStack gives a stack.
  */
-export function synthesizedStacks(which: 'fixture' | 'shipped'): Record<string, TfJson> {
-  const dir = join(synthesizedApp(which), 'stacks');
+export function appStacks(outdir: string): Record<string, TfJson> {
+  const dir = join(outdir, 'stacks');
   const withoutMetadata = (value: unknown): unknown => {
     if (Array.isArray(value)) return value.map(withoutMetadata);
     if (typeof value !== 'object' || value === null) return value;
     return Object.fromEntries(Object.entries(value).filter(([key]) => key !== '//').map(([key, v]) => [key, withoutMetadata(v)]));
   };
   return Object.fromEntries(readdirSync(dir).map((name) => [name, withoutMetadata(JSON.parse(readFileSync(join(dir, name, 'cdk.tf.json'), 'utf8'))) as TfJson]));
+}
+
+/** Every stack of synthesizedApp(which) by name (appStacks). */
+export function synthesizedStacks(which: 'fixture' | 'shipped'): Record<string, TfJson> {
+  return appStacks(synthesizedApp(which));
 }

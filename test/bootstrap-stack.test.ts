@@ -4,7 +4,6 @@ import {
 } from '../stacks/bootstrap-stack';
 import { PlatformConfig, config as shipped } from '../stacks/environments';
 import { PLATFORM_ASSIGNED_ROLES } from '../stacks/props';
-import { PlatformStack } from '../stacks/platform-stack';
 import { BUILT_IN_ROLE_IDS, STATE_READ_DATA_ACTIONS, STATE_WRITE_DATA_ACTIONS, stateBlobCondition } from '../constructs/role-conditions';
 import { TfJson, config, configCopy, only, ref, resources, synthStack, synthesizedStacks } from './helpers';
 
@@ -66,7 +65,8 @@ describe('resource provider registration', () => {
   });
 
   test('covers every resource type and cluster add-on that state-bootstrap and the platform stacks create', () => {
-    const stacks = [tf, ...ENVIRONMENT_NAMES.map((env) => synthStack(new PlatformStack(Testing.app(), `platform-${env}`, { env: config.environments[env], state: config.state, repository: config.repository })))];
+    const app = synthesizedStacks('fixture');
+    const stacks = [tf, ...ENVIRONMENT_NAMES.map((env) => app[`platform-${env}`])];
     const needed = new Set<string>();
     for (const stack of stacks) {
       for (const [type, byId] of Object.entries(stack.resource ?? {})) {
@@ -116,8 +116,9 @@ describe('the state storage account', () => {
     const containers = Object.values(resources(tf, 'azurerm_storage_container'));
     expect(containers.map((c) => c.name).sort()).toEqual(ENVIRONMENT_NAMES.map((e) => config.environments[e].stateContainerName).sort());
     for (const c of containers) expect(c).toMatchObject({ storage_account_id: ref(tf, 'azurerm_storage_account', 'id'), container_access_type: 'private' });
+    const app = synthesizedStacks('fixture');
     for (const env of ENVIRONMENT_NAMES) {
-      const platform = synthStack(new PlatformStack(Testing.app(), `platform-${env}`, { env: config.environments[env], state: config.state, repository: config.repository }));
+      const platform = app[`platform-${env}`];
       expect((platform.terraform as { backend: { azurerm: Record<string, unknown> } }).backend.azurerm).toMatchObject({
         storage_account_name: account.name,
         resource_group_name: config.state.resourceGroupName,
@@ -296,8 +297,9 @@ test('prod requires reviewers, no self-review, and deploys only from protected b
 });
 
 test('the roles every platform stack assigns are within what the deployer may delegate', () => {
+  const app = synthesizedStacks('fixture');
   for (const env of ENVIRONMENT_NAMES) {
-    const platform: TfJson = synthStack(new PlatformStack(Testing.app(), `platform-${env}`, { env: config.environments[env], state: config.state, repository: config.repository }));
+    const platform: TfJson = app[`platform-${env}`];
     for (const a of Object.values(resources(platform, 'azurerm_role_assignment'))) {
       expect(PLATFORM_ASSIGNED_ROLES).toContain(a.role_definition_name);
     }

@@ -625,24 +625,27 @@ describe('snapshot tests point to plan-diff when they fail (jest reporter)', () 
   });
 });
 
-describe('plan-diff --base: git worktree synthesis (stub main.ts, no cdktf)', () => {
+describe('plan-diff --base: git worktree synthesis (stub app, no cdktf)', () => {
   let repo: string;
   const git = (...args: string[]) => execFileSync('git', [...GIT_IDENTITY, ...args], { cwd: repo, encoding: 'utf8' });
-  const STUB_MAIN = `import * as fs from 'fs';
-import * as path from 'path';
-import { config } from './stacks/environments';
+  // The app cdktf.json names, as plan-diff runs it on each side: main.ts (plan-diff finds the project root by it), in
+  // plain CommonJS that Node runs as it is, so each side's synth costs a bare Node start. This project's own app (its
+  // TypeScript loader) goes through plan-diff --base end to end on a copy of the project under DEEP_TESTS=1, below.
+  const STUB_MAIN = `const fs = require('fs');
+const path = require('path');
 const prefix = fs.readFileSync(path.join(__dirname, 'prefix.txt'), 'utf8').trim();
 if (prefix === 'fail') {
   process.stderr.write('configuration: dns prefix is invalid\\n');
   process.exit(1);
 }
-for (const env of Object.keys(config.environments)) {
+for (const env of ['dev', 'prod']) {
   const dir = path.join(process.env.CDKTF_OUTDIR ?? 'cdktf.out', 'stacks', 'platform-' + env);
   fs.mkdirSync(dir, { recursive: true });
   const cluster = { '//': { metadata: { path: 'platform-' + env + '/cluster/resource', uniqueId: 'cluster_resource_1' } }, name: 'aks-' + env, dns_prefix: prefix + '-' + env };
   fs.writeFileSync(path.join(dir, 'cdk.tf.json'), JSON.stringify({ resource: { azurerm_kubernetes_cluster: { cluster_resource_1: cluster } } }));
 }
 `;
+  /** stacks/environments.ts, which plan-diff reads each side's protection from; the stub app writes dev and prod. */
   const environments = (devProtected: boolean) =>
     `export const config = { environments: { dev: { protected: ${devProtected} }, prod: { protected: true } } };\n`;
 
@@ -651,10 +654,9 @@ for (const env of Object.keys(config.environments)) {
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(repo, 'node_modules'), 'dir');
     fs.mkdirSync(path.join(repo, 'stacks'));
     fs.writeFileSync(path.join(repo, '.gitignore'), 'node_modules\ncdktf.out\n');
-    // Synthesized as `cdktf synth` would: with the cdktf.json app, and its loader, of this project.
-    fs.copyFileSync(path.join(ROOT, 'cdktf.json'), path.join(repo, 'cdktf.json'));
-    fs.mkdirSync(path.join(repo, 'scripts'));
-    fs.copyFileSync(path.join(ROOT, 'scripts', 'app-loader.cjs'), path.join(repo, 'scripts', 'app-loader.cjs'));
+    // This project's cdktf.json, naming the stub app.
+    const cdktfJson = JSON.parse(fs.readFileSync(path.join(ROOT, 'cdktf.json'), 'utf8')) as Record<string, unknown>;
+    fs.writeFileSync(path.join(repo, 'cdktf.json'), JSON.stringify({ ...cdktfJson, app: 'node main.ts' }));
     fs.writeFileSync(path.join(repo, 'main.ts'), STUB_MAIN);
     fs.writeFileSync(path.join(repo, 'prefix.txt'), 'aks\n');
     fs.writeFileSync(path.join(repo, 'stacks', 'environments.ts'), environments(true));

@@ -29,9 +29,11 @@ console.log(JSON.stringify({ refused, json: require('node:fs').readFileSync(proc
 /**
  * The package build (`npm run build`: tsc -p tsconfig.build.json, into dist/): under `npm test`, test/typecheck.cjs
  * runs it beside the type check in one TypeScript process and names its result file in JEST_LIBRARY_BUILD (jest
- * runs this file halfway, test/sequencer.cjs, so the build is usually done by then); otherwise tsc runs here.
+ * runs this file halfway, test/sequencer.cjs, so the build is usually done by then); otherwise tsc runs here, once.
  */
-async function build(): Promise<{ status: number | null; output: string }> {
+let built: Promise<{ status: number | null; output: string }> | undefined;
+const build = () => (built ??= buildOnce());
+async function buildOnce(): Promise<{ status: number | null; output: string }> {
   const shared = process.env.JEST_LIBRARY_BUILD;
   if (shared === undefined) {
     const run = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
@@ -43,9 +45,9 @@ async function build(): Promise<{ status: number | null; output: string }> {
 }
 
 test('another project imports the constructs from "<package>/constructs" as compiled JavaScript', async () => {
-  const built = await build();
-  expect(built.output).toBe('');
-  expect(built.status).toBe(0);
+  const result = await build();
+  expect(result.output).toBe('');
+  expect(result.status).toBe(0);
 
   const outdir = join(require('node:os').tmpdir(), `consumer-${process.pid}`);
   const run = spawnSync(process.execPath, ['-e', consumer, outdir], { cwd: ROOT, encoding: 'utf8' });
@@ -57,26 +59,37 @@ test('another project imports the constructs from "<package>/constructs" as comp
   expect(Object.values(tf.resource.azurerm_role_assignment)[0]).toMatchObject({ role_definition_name: 'AcrPull' });
 });
 
-// A consumer's main.ts with an invalid construct: the library's synthesize() reports it as the kit's main.ts does.
-const invalidConsumer = `
-const { TerraformStack } = require('cdktf');
-const { AzurermProvider } = require('@cdktf/provider-azurerm/lib/provider');
-const { ContainerRegistry, synthesize } = require('azure-container-platform/constructs');
-process.exitCode = synthesize((app) => {
-  const stack = new TerraformStack(app, 'consumer');
-  new AzurermProvider(stack, 'azurerm', { features: [{}] });
-  new ContainerRegistry(stack, 'registry', { name: 'no', resourceGroupName: 'rg', location: 'westeurp', retentionDays: 0 });
-}, { outdir: process.argv[1] });
-`;
-
-test('a consumer\'s validation error is one message with no stack trace, exit 1 and no output directory', () => {
+// A consumer's main.ts with an invalid construct: the library's synthesize() reports it as the kit's main.ts does. In
+// this process: the package's compiled export, as jest resolves it (the first test loads it with plain Node).
+test('a consumer\'s validation error is one message with no stack trace, exit 1 and no output directory', async () => {
+  expect((await build()).status).toBe(0);
+  expect(require.resolve('azure-container-platform/constructs')).toBe(join(ROOT, 'dist', 'constructs', 'index.js'));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const kit = require('azure-container-platform/constructs') as typeof import('../constructs');
+  const { TerraformStack } = await import('cdktf');
+  const { AzurermProvider } = await import('@cdktf/provider-azurerm/lib/provider');
   const outdir = join(require('node:os').tmpdir(), `consumer-invalid-${process.pid}`);
-  const run = spawnSync(process.execPath, ['-e', invalidConsumer, outdir], { cwd: ROOT, encoding: 'utf8' });
-  expect(run.status).toBe(1);
-  expect(run.stdout).toBe('');
-  expect(run.stderr).toMatch(/^Invalid registry "consumer\/registry": \d problems\n/);
-  expect(run.stderr).toContain('  - name: "no" is not allowed: 5-50 letters or digits');
-  expect(run.stderr).toContain('  - location: "westeurp" is not an Azure region (did you mean westeurope?)');
-  expect(run.stderr).not.toMatch(/^\s+at /m);
-  expect(require('node:fs').existsSync(outdir)).toBe(false);
+  let stdout = '';
+  let stderr = '';
+  const spies = [
+    jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)),
+    jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)),
+  ];
+  let code: number;
+  try {
+    code = kit.synthesize((app) => {
+      const stack = new TerraformStack(app, 'consumer');
+      new AzurermProvider(stack, 'azurerm', { features: [{}] });
+      new kit.ContainerRegistry(stack, 'registry', { name: 'no', resourceGroupName: 'rg', location: 'westeurp', retentionDays: 0 });
+    }, { outdir });
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
+  expect(code).toBe(1);
+  expect(stdout).toBe('');
+  expect(stderr).toMatch(/^Invalid registry "consumer\/registry": \d problems\n/);
+  expect(stderr).toContain('  - name: "no" is not allowed: 5-50 letters or digits');
+  expect(stderr).toContain('  - location: "westeurp" is not an Azure region (did you mean westeurope?)');
+  expect(stderr).not.toMatch(/^\s+at /m);
+  expect(existsSync(outdir)).toBe(false);
 });

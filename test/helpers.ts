@@ -21,9 +21,18 @@ export function synthStack(stack: TerraformStack): TfJson {
   return JSON.parse(Testing.synth(stack)) as TfJson;
 }
 
-/** Synthesizes whatever `build` adds to a fresh test stack. */
+/**
+ * The output directory of the apps synthScope makes, one per test file: Testing.synth reads the stack and writes
+ * nothing, and Testing.synthScope's own app made (and left) a new temporary directory for every call.
+ */
+let scratchOutdir: string | undefined;
+
+/** Synthesizes whatever `build` adds to a fresh test stack, as Testing.synthScope does. */
 export function synthScope(build: (scope: Construct) => void): TfJson {
-  return JSON.parse(Testing.synthScope(build)) as TfJson;
+  scratchOutdir ??= mkdtempSync(join(tmpdir(), 'synth-scope-'));
+  const stack = new TerraformStack(Testing.app({ outdir: scratchOutdir }), 'stack');
+  build(stack);
+  return JSON.parse(Testing.synth(stack)) as TfJson;
 }
 
 /** Every resource of `type`, keyed by logical id. */

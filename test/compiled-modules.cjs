@@ -16,19 +16,21 @@
 const vm = require('node:vm');
 const { default: Runtime } = require('jest-runtime');
 
-/** By file name: the wrapped code, its Script, and the executor and context that last ran it. */
+/** By file name: the module's code and parameters, its Script, and the executor and context that last ran it. */
 const scripts = new Map();
 
 function compileOnce(executor, source, filename) {
   const context = executor.environment.getVmContext();
   if (context == null || executor.resolution.isCoreModule(filename)) return undefined;
-  // The module's code on the Script's second line, and lineOffset -1: stack traces keep the module's own lines.
-  const code = `(function (${executor.injectedModuleParameters.join(', ')}) {\n${source}\n})`;
+  const params = executor.injectedModuleParameters.join(', ');
   let entry = scripts.get(filename);
-  if (entry === undefined || entry.code !== code) {
-    const fresh = { code, script: undefined, executor, context };
+  // The source as jest gave it is compared, not the wrapped code: building that joins strings V8 would then copy to
+  // compare.
+  if (entry === undefined || entry.source !== source || entry.params !== params) {
+    const fresh = { source, params, script: undefined, executor, context };
     try {
-      fresh.script = new vm.Script(code, {
+      // The module's code on the Script's second line, and lineOffset -1: stack traces keep the module's own lines.
+      fresh.script = new vm.Script(`(function (${params}) {\n${source}\n})`, {
         filename,
         lineOffset: -1,
         // import() from the module, for the test file running now: test files run one after another in a worker.

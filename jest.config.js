@@ -20,7 +20,7 @@ module.exports = {
   maxWorkers: '100%',
   // Token creation stacks stay cheap; real errors keep jest's source-mapped traces (test/stack-traces.cjs).
   setupFiles: ['<rootDir>/test/stack-traces.cjs'],
-  // jest's runtime, with each module compiled once per worker, not once per test file (test/compiled-modules.cjs).
+  // jest's runtime, each module read and compiled once per worker, not once per test file (test/compiled-modules.cjs).
   runtime: '<rootDir>/test/compiled-modules.cjs',
   // test/library.test.ts halfway: under `npm test` the package build it runs runs beside the tests (test/typecheck.cjs).
   testSequencer: '<rootDir>/test/sequencer.cjs',

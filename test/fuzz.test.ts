@@ -334,6 +334,19 @@ function observeConfig(input: PlatformConfig, strict: boolean, paths: readonly P
   return { verdict: 'accepted', observations };
 }
 
+/**
+ * A case observed without synthesis and, when it is accepted and among the first `max` distinct accepted inputs
+ * (`synthesized` holds those seen), observed again with it. `synth` says whether this case was synthesized.
+ */
+function observeSynthesizingFirst(input: unknown, synthesized: Set<string>, max: number, observe: (synth: boolean) => Outcome): { outcome: Outcome; synth: boolean } {
+  const outcome = observe(false);
+  if (outcome.verdict !== 'accepted' || synthesized.size >= max) return { outcome, synth: false };
+  const key = jsLiteral(input);
+  if (synthesized.has(key)) return { outcome, synth: false };
+  synthesized.add(key);
+  return { outcome: observe(true), synth: true };
+}
+
 describe('fuzzing the environment configuration', () => {
   const findings = new Findings();
   const stats = { executed: 0, strict: 0, rejected: 0, policyRejected: 0, accepted: 0, synthesized: 0 };
@@ -346,18 +359,9 @@ describe('fuzzing the environment configuration', () => {
     stats.executed++;
     if (c.strict) stats.strict++;
     const paths = c.mutations.map((m) => m.path);
-    let outcome = observeConfig(c.input, c.strict, paths, false);
-    // Every accepted config is built and synthesized, up to MAX_CONFIG_SYNTHS distinct ones.
-    let synth = false;
-    if (outcome.verdict === 'accepted' && synthesized.size < MAX_CONFIG_SYNTHS) {
-      const key = jsLiteral(c.input);
-      synth = !synthesized.has(key);
-      if (synth) {
-        synthesized.add(key);
-        stats.synthesized++;
-        outcome = observeConfig(c.input, c.strict, paths, true);
-      }
-    }
+    // Accepted configs are also built and synthesized, up to MAX_CONFIG_SYNTHS distinct ones.
+    const { outcome, synth } = observeSynthesizingFirst(c.input, synthesized, MAX_CONFIG_SYNTHS, (withSynth) => observeConfig(c.input, c.strict, paths, withSynth));
+    if (synth) stats.synthesized++;
     if (outcome.verdict === 'rejected') {
       if ((outcome as { policy?: boolean }).policy) stats.policyRejected++;
       else stats.rejected++;
@@ -693,18 +697,9 @@ describe.each(CONSTRUCTS.map((s) => [s.name, s] as const))('fuzzing %s props', (
     stats.executed++;
     if (c.strict) stats.strict++;
     const paths = c.mutations.map((m) => m.path);
-    let outcome = observeProps(s, c.base, c.input, c.strict, paths, false);
     // Accepted props are synthesized too, up to MAX_PROPS_SYNTHS distinct ones.
-    let synth = false;
-    if (outcome.verdict === 'accepted' && synthesized.size < MAX_PROPS_SYNTHS) {
-      const key = jsLiteral(c.input);
-      synth = !synthesized.has(key);
-      if (synth) {
-        synthesized.add(key);
-        stats.synthesized++;
-        outcome = observeProps(s, c.base, c.input, c.strict, paths, true);
-      }
-    }
+    const { outcome, synth } = observeSynthesizingFirst(c.input, synthesized, MAX_PROPS_SYNTHS, (withSynth) => observeProps(s, c.base, c.input, c.strict, paths, withSynth));
+    if (synth) stats.synthesized++;
     stats[outcome.verdict]++;
     record(findings, c, outcome, (input, strict, p) => observeProps(s, c.base, input, strict, p, synth), repro);
   }

@@ -5,17 +5,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App } from 'cdktf';
 import { diffSynth } from '../tools/plan-diff/diff';
 import { loadSynthOutput } from '../tools/plan-diff/load';
 import { renderText } from '../tools/plan-diff/render';
 import { GitOps, GitOpsProps, validateGitOps } from '../constructs/gitops';
 import { KubernetesCluster } from '../constructs/kubernetes-cluster';
 import type { PlatformConfig } from '../stacks/environments';
-import { buildStacks } from '../stacks/app';
 import { clientIdVariable } from '../stacks/gitops';
 import { validateConfig } from '../stacks/validate-config';
-import { TfJson, appStacks, config, configCopy, errorOf, only, resources, synthScope, synthesizedApp, synthesizedStacks } from './helpers';
+import { TfJson, appStacks, config, configCopy, errorOf, only, resources, synthScope, synthesizeApp, synthesizedApp, synthesizedStacks } from './helpers';
 import { lines } from './problems';
 
 const CLUSTER = {
@@ -198,9 +196,7 @@ let pushOutdir: string | undefined;
 const pushApp = (): string => {
   if (pushOutdir === undefined) {
     const dir = mkdtempSync(join(tmpdir(), 'gitops-push-'));
-    const app = new App({ outdir: dir, stackTraces: false });
-    buildStacks(app, pushConfig);
-    app.synth();
+    synthesizeApp(pushConfig, dir);
     pushOutdir = dir;
   }
   return pushOutdir;

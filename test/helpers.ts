@@ -1,7 +1,7 @@
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Testing, TerraformStack } from 'cdktf';
+import { App, Testing, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import type { PlatformConfig } from '../stacks/environments';
 import { jsLiteral } from './js-literal';
@@ -121,6 +121,18 @@ export function copyApp(prefix: string): string {
 }
 
 /**
+ * Every stack of the app for `cfg`, built and synthesized in this process as main.ts does it (App.synth into
+ * `outdir`: manifest.json, stacks/<name>/cdk.tf.json and the assets).
+ */
+export function synthesizeApp(cfg: PlatformConfig, outdir: string): void {
+  // Loaded here, not at the top: a file that only reads a synthesized app does not load the stacks.
+  const { buildStacks } = require('../stacks/app') as typeof import('../stacks/app');
+  const app = new App({ outdir, stackTraces: false });
+  buildStacks(app, cfg);
+  app.synth();
+}
+
+/**
  * The app main.ts builds from the tests' configuration (`fixture`) or the shipped one (`shipped`,
  * stacks/environments.ts), synthesized as `cdktf synth` synthesizes it (App.synth into a directory: manifest.json and
  * stacks/<name>/cdk.tf.json), once per jest run: the first test file to ask synthesizes it under the run's temporary
@@ -132,14 +144,9 @@ export function synthesizedApp(which: 'fixture' | 'shipped'): string {
   if (runDir === undefined) throw new Error("synthesizedApp needs the run's temporary directory, which jest's global setup makes (test/temp-dir.cjs)");
   const dir = join(runDir, `synthesized-${which}`);
   if (existsSync(join(dir, 'manifest.json'))) return dir;
-  // Loaded here, not at the top: a file that only reads the synthesized app does not load the stacks.
-  const { App } = require('cdktf') as typeof import('cdktf');
-  const { buildStacks } = require('../stacks/app') as typeof import('../stacks/app');
   const cfg = which === 'fixture' ? fixtureConfig : (require('../stacks/environments') as typeof import('../stacks/environments')).config;
   const building = mkdtempSync(`${dir}-`);
-  const app = new App({ outdir: building, stackTraces: false });
-  buildStacks(app, cfg);
-  app.synth();
+  synthesizeApp(cfg, building);
   try {
     // Another worker may have finished first: its directory stays, this one goes.
     renameSync(building, dir);

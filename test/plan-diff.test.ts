@@ -13,9 +13,7 @@ import { mergeProtection, protectionFromModule } from '../tools/plan-diff/protec
 import { diffHelmValues, parseValuesList } from '../tools/plan-diff/helm-values';
 import { renderMarkdown, renderText, totalsLine } from '../tools/plan-diff/render';
 import { breakToken, valuePair, wrapLine } from '../tools/plan-diff/wrap';
-import { configCopy, copyApp, synthesizedApp, useConfig } from './helpers';
-import { App } from 'cdktf';
-import { buildStacks } from '../stacks/app';
+import { configCopy, copyApp, synthesizeApp, synthesizedApp, useConfig } from './helpers';
 import type { PlatformConfig } from '../stacks/environments';
 import { fixtureConfig } from './fixtures/config';
 
@@ -723,13 +721,6 @@ for (const env of ['dev', 'prod']) {
   });
 });
 
-/** Every stack of the app for `cfg`, synthesized in-process as main.ts synthesizes it, into `outdir`. */
-function synthApp(cfg: PlatformConfig, outdir: string): void {
-  const app = new App({ outdir, stackTraces: false });
-  buildStacks(app, cfg);
-  app.synth();
-}
-
 /** What the end-to-end run must report for prod's DNS prefix changed from `before` to `before-2`. */
 function expectDnsPrefixReplace(run: { code: number; stdout: string; stderr: string }, before: string): void {
   expect({ status: run.code, stderr: run.stderr.includes('failed') ? run.stderr : '' }).toEqual({ status: EXIT_GATE_BLOCKED, stderr: '' });
@@ -752,7 +743,7 @@ describe('plan-diff on this project\'s synthesized stacks', () => {
       const before = changed.environments.prod.cluster.dnsPrefix;
       changed.environments.prod.cluster.dnsPrefix = `${before}-2`;
       const base = synthesizedApp('fixture');
-      synthApp(changed as PlatformConfig, path.join(dir, 'head'));
+      synthesizeApp(changed as PlatformConfig, path.join(dir, 'head'));
       // The protection comes from the configuration in cwd, the tests' own in a copy of the app's sources.
       const copy = copyApp('plan-diff-config-');
       try {

@@ -35,6 +35,22 @@ export function synthScope(build: (scope: Construct) => void): TfJson {
   return JSON.parse(Testing.synth(stack)) as TfJson;
 }
 
+/** What `run` returns, and what it writes to this process's stdout and stderr, which do not show it. */
+export function captureOutput<T>(run: () => T): { value: T; stdout: string; stderr: string } {
+  let stdout = '';
+  let stderr = '';
+  const spies = [
+    jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)),
+    jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)),
+  ];
+  try {
+    const value = run();
+    return { value, stdout, stderr };
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
+}
+
 /** Every resource of `type`, keyed by logical id. */
 export function resources(tf: TfJson, type: string): Record<string, Record<string, unknown>> {
   return tf.resource?.[type] ?? {};

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { captureOutput } from './helpers';
 
 const ROOT = join(__dirname, '..');
 
@@ -69,22 +70,13 @@ test('a consumer\'s validation error is one message with no stack trace, exit 1 
   const { TerraformStack } = await import('cdktf');
   const { AzurermProvider } = await import('@cdktf/provider-azurerm/lib/provider');
   const outdir = join(require('node:os').tmpdir(), `consumer-invalid-${process.pid}`);
-  let stdout = '';
-  let stderr = '';
-  const spies = [
-    jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)),
-    jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)),
-  ];
-  let code: number;
-  try {
-    code = kit.synthesize((app) => {
+  const { value: code, stdout, stderr } = captureOutput(() =>
+    kit.synthesize((app) => {
       const stack = new TerraformStack(app, 'consumer');
       new AzurermProvider(stack, 'azurerm', { features: [{}] });
       new kit.ContainerRegistry(stack, 'registry', { name: 'no', resourceGroupName: 'rg', location: 'westeurp', retentionDays: 0 });
-    }, { outdir });
-  } finally {
-    for (const spy of spies) spy.mockRestore();
-  }
+    }, { outdir }),
+  );
   expect(code).toBe(1);
   expect(stdout).toBe('');
   expect(stderr).toMatch(/^Invalid registry "consumer\/registry": \d problems\n/);

@@ -15,7 +15,7 @@ import { KubernetesCluster } from '../constructs/kubernetes-cluster';
 import { buildStacks } from '../stacks/app';
 import { PlatformConfig, config as shipped } from '../stacks/environments';
 import { auditPolicy } from '../stacks/policy-report';
-import { APP_ARGS, config, configCopy, copyApp, useConfig } from './helpers';
+import { APP_ARGS, captureOutput, config, configCopy, copyApp, useConfig } from './helpers';
 
 
 /** A registry and a cluster as the constructs build them: compliant with every rule. */
@@ -200,27 +200,23 @@ const unwaived = () => {
  * as `cdktf synth` runs it (test/config.test.ts runs it through cdktf.json's app, as a process).
  */
 function runMain(cfg: unknown, outdir: string): { status: number; stdout: string; stderr: string } {
-  let stdout = '';
-  let stderr = '';
-  const spies = [
-    jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)),
-    jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)),
-    // main.ts turns Node's source maps off for its process; this one is jest's worker.
-    jest.spyOn(process, 'setSourceMapsEnabled').mockImplementation(() => undefined),
-  ];
+  // main.ts turns Node's source maps off for its process; this one is jest's worker.
+  const sourceMaps = jest.spyOn(process, 'setSourceMapsEnabled').mockImplementation(() => undefined);
   const exitCode = process.exitCode;
   const outdirBefore = process.env.CDKTF_OUTDIR;
   process.exitCode = undefined;
   process.env.CDKTF_OUTDIR = outdir;
   try {
-    jest.isolateModules(() => {
-      jest.doMock('../stacks/environments', () => ({ ...jest.requireActual<object>('../stacks/environments'), config: cfg }));
-      require('../main');
-    });
+    const { stdout, stderr } = captureOutput(() =>
+      jest.isolateModules(() => {
+        jest.doMock('../stacks/environments', () => ({ ...jest.requireActual<object>('../stacks/environments'), config: cfg }));
+        require('../main');
+      }),
+    );
     return { status: Number(process.exitCode ?? 0), stdout, stderr };
   } finally {
     jest.dontMock('../stacks/environments');
-    for (const spy of spies) spy.mockRestore();
+    sourceMaps.mockRestore();
     process.exitCode = exitCode;
     if (outdirBefore === undefined) delete process.env.CDKTF_OUTDIR;
     else process.env.CDKTF_OUTDIR = outdirBefore;

@@ -47,7 +47,7 @@ import {
   trustFromSynth,
   triggers,
 } from './workflow-identities';
-import { synthesizedApp } from './helpers';
+import { synthesizedApp, synthesizedStacks } from './helpers';
 
 const ROOT = path.join(__dirname, '..');
 const WORKFLOW_DIR = path.join(ROOT, '.github', 'workflows');
@@ -131,8 +131,7 @@ let pending: Set<string>;
 
 beforeAll(() => {
   outdir = synthesizedApp('shipped');
-  const dir = path.join(outdir, 'stacks');
-  stacks = Object.fromEntries(fs.readdirSync(dir).map((s) => [s, JSON.parse(fs.readFileSync(path.join(dir, s, 'cdk.tf.json'), 'utf8')) as StackJson]));
+  stacks = synthesizedStacks('shipped');
   trust = trustFromSynth(stacks);
   const published = new Set(Object.values(trust).flatMap((t) => t.published.map((p) => p.name)));
   pending = new Set(INFRA_SECRETS.filter((n) => !published.has(n)));

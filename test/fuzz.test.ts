@@ -804,8 +804,7 @@ function runMain(dir: string): Promise<{ status: number | null; stdout: string; 
     { label: 'duplicate list entries and out-of-range counts', kinds: ['duplicate', 'outOfRange'] },
   ];
   // Drawn in beforeAll, which a skipped block does not run: jest collects the tests of a skipped block all the same.
-  const cases: Array<{ label: string; c: MutatedCase<PlatformConfig>; dir: string }> = [];
-  const results: Record<string, Awaited<ReturnType<typeof runMain>>> = {};
+  const cases: Array<{ label: string; c: MutatedCase<PlatformConfig>; dir: string; run?: Awaited<ReturnType<typeof runMain>> }> = [];
 
   beforeAll(async () => {
     for (const { label, kinds } of samples) {
@@ -821,7 +820,7 @@ function runMain(dir: string): Promise<{ status: number | null; stdout: string; 
       useConfig(dir, c.input);
       cases.push({ label, c, dir });
     }
-    await Promise.all(cases.map(async (k) => (results[k.label] = await runMain(k.dir))));
+    await Promise.all(cases.map(async (k) => (k.run = await runMain(k.dir))));
   }, 60_000);
   afterAll(() => {
     for (const k of cases) rmSync(k.dir, { recursive: true, force: true });
@@ -829,7 +828,7 @@ function runMain(dir: string): Promise<{ status: number | null; stdout: string; 
 
   test.each(samples.map((s) => s.label))('%s: exit 1, one message listing every problem, no stack trace, no cdktf.out', (label) => {
     const k = cases.find((x) => x.label === label)!;
-    const run = results[k.label];
+    const run = k.run!;
     const problems = validateConfig(k.c.input);
     const context = `config with ${describeMutations(k.c.mutations)}\nstderr:\n${run.stderr}`;
     expect({ status: run.status, context }).toEqual({ status: 1, context });
